@@ -1,0 +1,76 @@
+// The crypto port inside XS on Node: each call crosses to the Node side
+// through issueCommand, as on the device each call crosses into the native
+// aes-gcm module. Keys stay on the Node side; XS holds a handle.
+//
+// Request:  op(1) handle(1) then op-specific fields; reply: status(1) data.
+//   'k' key(16)                                  -> handle
+//   'g' handle iv(12) aadLength(2) aad tagLength(1) tag ciphertext -> plaintext
+//   's' handle iv(12) data                       -> keystream-applied data
+//   'c' handle                                   -> closes
+
+import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
+
+export const OP_IMPORT = 0x6b;
+export const OP_GCM = 0x67;
+export const OP_STREAM = 0x73;
+export const OP_CLOSE = 0x63;
+export const OK = 0;
+export const TAG_MISMATCH = 1;
+export const FAILED = 2;
+
+function call(request: Uint8Array): Uint8Array {
+  const reply = new Uint8Array(issueCommand(request.buffer as ArrayBuffer));
+  if (reply[0] === TAG_MISMATCH) throw new TagMismatch();
+  if (reply[0] !== OK) throw new Error('crypto bridge: host refused the request');
+  return reply.subarray(1);
+}
+
+class BridgedKey implements AesKey {
+  private handle: number;
+
+  constructor(handle: number) {
+    this.handle = handle;
+  }
+
+  gcmDecrypt(iv: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, tag: Uint8Array): Uint8Array {
+    const r = new Uint8Array(2 + 12 + 2 + aad.length + 1 + tag.length + ciphertext.length);
+    let p = 0;
+    r[p++] = OP_GCM;
+    r[p++] = this.handle;
+    r.set(iv, p);
+    p += 12;
+    r[p++] = aad.length >> 8;
+    r[p++] = aad.length & 0xff;
+    r.set(aad, p);
+    p += aad.length;
+    r[p++] = tag.length;
+    r.set(tag, p);
+    p += tag.length;
+    r.set(ciphertext, p);
+    return call(r);
+  }
+
+  gcmKeystream(iv: Uint8Array, data: Uint8Array): Uint8Array {
+    const r = new Uint8Array(2 + 12 + data.length);
+    r[0] = OP_STREAM;
+    r[1] = this.handle;
+    r.set(iv, 2);
+    r.set(data, 14);
+    return call(r);
+  }
+
+  close(): void {
+    if (this.handle < 0) return;
+    call(Uint8Array.of(OP_CLOSE, this.handle));
+    this.handle = -1;
+  }
+}
+
+export const bridgedCrypto: CryptoPort = {
+  importKey(key: Uint8Array): AesKey {
+    const r = new Uint8Array(1 + key.length);
+    r[0] = OP_IMPORT;
+    r.set(key, 1);
+    return new BridgedKey(call(r)[0]);
+  },
+};

@@ -1,0 +1,58 @@
+// Node side of the XS crypto bridge: serves the requests crypto-bridge.ts
+// sends, with the sim host's crypto port.
+
+import { nodeCrypto } from '../sim/crypto';
+import { TagMismatch, type AesKey } from '../../src/ports/crypto';
+import { FAILED, OK, OP_CLOSE, OP_GCM, OP_IMPORT, OP_STREAM, TAG_MISMATCH } from './crypto-bridge';
+
+export class CryptoHost {
+  private readonly keys = new Map<number, AesKey>();
+  private next = 0;
+
+  /** Handles one request; returns null when it is not a crypto request. */
+  handle(r: Uint8Array): Uint8Array | null {
+    const op = r[0];
+    try {
+      if (op === OP_IMPORT) {
+        const handle = this.next++ & 0xff;
+        this.keys.get(handle)?.close();
+        this.keys.set(handle, nodeCrypto.importKey(r.slice(1, 17)));
+        return Uint8Array.of(OK, handle);
+      }
+      const key = this.keys.get(r[1]);
+      if (op === OP_CLOSE) {
+        key?.close();
+        this.keys.delete(r[1]);
+        return Uint8Array.of(OK);
+      }
+      if (!key) return op === OP_GCM || op === OP_STREAM ? Uint8Array.of(FAILED) : null;
+      if (op === OP_STREAM) return withStatus(key.gcmKeystream(r.subarray(2, 14), r.subarray(14)));
+      if (op === OP_GCM) {
+        let p = 14;
+        const aadLength = (r[p] << 8) | r[p + 1];
+        p += 2;
+        const aad = r.subarray(p, p + aadLength);
+        p += aadLength;
+        const tagLength = r[p++];
+        const tag = r.subarray(p, p + tagLength);
+        p += tagLength;
+        return withStatus(key.gcmDecrypt(r.subarray(2, 14), r.subarray(p), aad, tag));
+      }
+    } catch (e) {
+      return Uint8Array.of(e instanceof TagMismatch ? TAG_MISMATCH : FAILED);
+    }
+    return null;
+  }
+
+  close(): void {
+    for (const key of this.keys.values()) key.close();
+    this.keys.clear();
+  }
+}
+
+function withStatus(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + data.length);
+  out[0] = OK;
+  out.set(data, 1);
+  return out;
+}

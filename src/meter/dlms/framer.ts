@@ -1,0 +1,257 @@
+// DLMS transports on a meter's customer interface, reassembled into APDUs:
+//  - wired M-Bus long frames (EN 13757-2): 68 L L 68 C A CI STSAP DTSAP
+//    <segment> CS 16. The CI field's low nibble numbers the segments, 0x10
+//    marks the last (Austrian Kaifa and Sagemcom meters, 2400 8E1).
+//  - HDLC frame format type 3 (IEC 62056-46): 7E A0LL <dst> <src> <ctrl> HCS
+//    <info> FCS 7E, with the segmentation bit for APDUs that span frames, and
+//    the LLC header E6 E7 00 before the APDU.
+//  - bare APDUs: a general-glo-ciphering frame (DB, which carries its length)
+//    or a data-notification (0F, whose end is where its data ends).
+// 'auto' takes whichever it meets first and then stays with it, so that a
+// 0F or 68 inside a corrupted frame is not mistaken for the start of another.
+
+import { crc16X25 } from '../../codec/crc16';
+import { DecodeError } from '../errors';
+import { Framer, MAX_TELEGRAM, type FrameSink } from '../framer';
+import { skipData } from './axdr';
+import { gloFrameLength } from './glo';
+
+export type DlmsTransport = 'auto' | 'mbus' | 'hdlc' | 'apdu';
+
+const MBUS_START = 0x68;
+const MBUS_STOP = 0x16;
+const HDLC_FLAG = 0x7e;
+const GLO = 0xdb;
+const NOTIFICATION = 0x0f;
+
+/**
+ * Outcome of looking at the front of the buffer: bytes used (> 0), WAIT for
+ * the rest of a frame that has begun, PEEK when more bytes are needed to tell
+ * whether one has begun, or NOT_A_FRAME.
+ */
+const WAIT = 0;
+const NOT_A_FRAME = -1;
+const PEEK = -2;
+
+export class DlmsFramer extends Framer {
+  private transport: DlmsTransport;
+  private readonly apdu = new Uint8Array(MAX_TELEGRAM);
+  private apduLen = 0;
+  /** Next M-Bus segment number, or -1 when no APDU is being reassembled. */
+  private nextSegment = -1;
+  /** An HDLC APDU is being reassembled from segmented frames. */
+  private hdlcSegmented = false;
+  /** The last scan stopped inside a frame (not merely before telling whether one began). */
+  private partial = false;
+
+  constructor(sink: FrameSink, transport: DlmsTransport = 'auto', capacity = MAX_TELEGRAM) {
+    super(sink, capacity);
+    this.transport = transport;
+  }
+
+  protected open(): boolean {
+    return this.partial || this.nextSegment >= 0 || this.hdlcSegmented;
+  }
+
+  protected reset(): void {
+    this.apduLen = 0;
+    this.nextSegment = -1;
+    this.hdlcSegmented = false;
+  }
+
+  private startsFrame(b: number): boolean {
+    const t = this.transport;
+    if (b === MBUS_START) return t === 'auto' || t === 'mbus';
+    if (b === HDLC_FLAG) return t === 'auto' || t === 'hdlc';
+    if (b === GLO || b === NOTIFICATION) return t === 'auto' || t === 'apdu';
+    return false;
+  }
+
+  protected scan(): void {
+    while (this.len > 0) {
+      const b = this.buf[0];
+      let used = NOT_A_FRAME;
+      if (this.startsFrame(b)) {
+        if (b === MBUS_START) used = this.mbus();
+        else if (b === HDLC_FLAG) used = this.hdlc();
+        else used = this.bare();
+      }
+      this.partial = used === WAIT;
+      if (used === WAIT || used === PEEK) {
+        if (!this.ending || used === WAIT) return;
+        used = NOT_A_FRAME; // the input ended before this could become a frame
+      }
+      if (used > 0) this.consume(used);
+      else this.skip(1);
+    }
+    this.partial = false;
+  }
+
+  /** Hands a complete APDU to the sink. */
+  private deliver(bytes: Uint8Array): void {
+    this.complete(bytes);
+  }
+
+  private lock(transport: DlmsTransport): void {
+    if (this.transport === 'auto') this.transport = transport;
+  }
+
+  private append(bytes: Uint8Array): boolean {
+    if (this.apduLen + bytes.length > this.apdu.length) {
+      this.sink.reject(new DecodeError('overflow', `DLMS APDU longer than ${this.apdu.length} bytes: discarded`));
+      this.reset();
+      return false;
+    }
+    this.apdu.set(bytes, this.apduLen);
+    this.apduLen += bytes.length;
+    return true;
+  }
+
+  // -- M-Bus ----------------------------------------------------------------
+
+  private mbus(): number {
+    const buf = this.buf;
+    if (this.len < 4) return PEEK;
+    const l = buf[1];
+    if (buf[2] !== l || buf[3] !== MBUS_START) return NOT_A_FRAME;
+    // Sagemcom T210-D sends L modulo 256 for frames over 255 bytes: when the
+    // frame does not end where L says, it may end 256 bytes later.
+    for (let length = l; length <= l + 256; length += 256) {
+      const end = 4 + length;
+      if (this.len < end + 2) {
+        if (length > l && this.ending) break;
+        return WAIT;
+      }
+      if (length >= 3 && buf[end + 1] === MBUS_STOP && this.sum(4, end) === buf[end]) {
+        this.lock('mbus');
+        this.mbusSegment(buf.subarray(4, end));
+        return end + 2;
+      }
+    }
+    this.sink.reject(new DecodeError('crc', 'M-Bus checksum mismatch: the frame was corrupted on the line'));
+    return Math.min(this.len, 4 + l + 2);
+  }
+
+  private sum(start: number, end: number): number {
+    const b = this.buf;
+    let s = 0;
+    let i = start;
+    for (const end4 = end - 3; i < end4; i += 4) s += b[i] + b[i + 1] + b[i + 2] + b[i + 3];
+    for (; i < end; i++) s += b[i];
+    return s & 0xff;
+  }
+
+  /** C A CI STSAP DTSAP <segment>. */
+  private mbusSegment(frame: Uint8Array): void {
+    const ci = frame[2];
+    if (ci > 0x1f || frame.length < 5) {
+      this.sink.reject(new DecodeError('unsupported', `M-Bus frame with CI 0x${ci.toString(16)} carries no DLMS segment`));
+      return;
+    }
+    const segment = ci & 0x0f;
+    const last = (ci & 0x10) !== 0;
+    if (segment === 0) {
+      if (this.nextSegment > 0) this.sink.reject(new DecodeError('truncated', 'M-Bus segments missing: an APDU was not completed'));
+      this.reset();
+    } else if (segment !== this.nextSegment) {
+      this.sink.reject(new DecodeError('truncated', 'M-Bus segment out of sequence: an earlier segment was lost'));
+      this.reset();
+      return;
+    }
+    if (!this.append(frame.subarray(5))) return;
+    if (last) {
+      const n = this.apduLen;
+      this.reset();
+      this.deliver(this.apdu.subarray(0, n));
+    } else this.nextSegment = (segment + 1) & 0x0f;
+  }
+
+  // -- HDLC -----------------------------------------------------------------
+
+  private hdlc(): number {
+    const buf = this.buf;
+    if (this.len < 3) return PEEK;
+    const format = (buf[1] << 8) | buf[2];
+    if (format >> 12 !== 0xa) return NOT_A_FRAME; // e.g. the closing flag of the frame before
+    const length = format & 0x7ff;
+    if (length < 7) return NOT_A_FRAME;
+    if (1 + length > this.buf.length) return NOT_A_FRAME;
+    // Addresses end with a byte whose low bit is set; one to four bytes each.
+    let p = 3;
+    for (let field = 0; field < 2; field++) {
+      const start = p;
+      for (;;) {
+        if (p >= this.len) return PEEK;
+        if (p - start >= 4 || p >= length) return NOT_A_FRAME;
+        if (buf[p++] & 1) break;
+      }
+    }
+    const control = p++;
+    const hcs = p;
+    const fcs = 1 + length - 2;
+    const hasInfo = hcs + 2 < fcs;
+    if (hasInfo) {
+      if (this.len < hcs + 2) return PEEK;
+      if (crc16X25(buf, 1, hcs) !== (buf[hcs] | (buf[hcs + 1] << 8))) return NOT_A_FRAME; // not a header: resync
+    }
+    // The closing flag is not awaited: the next frame's opening flag may be it.
+    if (this.len < 1 + length) return WAIT;
+    if (crc16X25(buf, 1, fcs) !== (buf[fcs] | (buf[fcs + 1] << 8))) {
+      this.sink.reject(new DecodeError('crc', 'HDLC frame check sequence mismatch: the frame was corrupted on the line'));
+      return 1 + length;
+    }
+    this.lock('hdlc');
+    if (control >= fcs || !hasInfo) return 1 + length; // no information field: nothing to read
+    const segmented = (format & 0x0800) !== 0;
+    if (!this.hdlcSegmented) this.apduLen = 0;
+    if (!this.append(buf.subarray(hcs + 2, fcs))) return 1 + length;
+    if (segmented) {
+      this.hdlcSegmented = true;
+      return 1 + length;
+    }
+    this.hdlcSegmented = false;
+    // LLC header: destination LSAP E6, source LSAP E7 (response), quality 00.
+    let start = 0;
+    if (this.apduLen >= 3 && this.apdu[0] === 0xe6 && (this.apdu[1] === 0xe7 || this.apdu[1] === 0xe6) && this.apdu[2] === 0) start = 3;
+    const n = this.apduLen;
+    this.apduLen = 0;
+    this.deliver(this.apdu.subarray(start, n));
+    return 1 + length;
+  }
+
+  // -- bare APDU --------------------------------------------------------------
+
+  private bare(): number {
+    const buf = this.buf;
+    let n: number;
+    if (buf[0] === GLO) {
+      n = gloFrameLength(buf, 0, this.len);
+      if (n < 0) return NOT_A_FRAME;
+      if (n === 0) return PEEK;
+      if (n > this.buf.length) {
+        this.sink.reject(new DecodeError('overflow', `encrypted APDU of ${n} bytes is longer than ${this.buf.length}: discarded`));
+        return NOT_A_FRAME;
+      }
+      if (n > this.len) return WAIT;
+    } else {
+      n = notificationLength(buf, this.len);
+      if (n === NOT_A_FRAME || n === PEEK) return n;
+      if (n === 0) return this.len >= this.buf.length ? NOT_A_FRAME : WAIT;
+    }
+    this.lock('apdu');
+    this.deliver(buf.subarray(0, n));
+    return n;
+  }
+}
+
+/** Length of the plain data-notification at b[0]: 0 when incomplete, -1 when it is not one. */
+function notificationLength(b: Uint8Array, len: number): number {
+  if (len < 7) return PEEK;
+  let p = 5;
+  if (b[p] === 0x09 && b[p + 1] === 0x0c) p++;
+  const n = b[p++];
+  if (n !== 0 && n !== 12) return NOT_A_FRAME;
+  p += n;
+  if (p >= len) return WAIT;
+  return skipData(b, p, len);
+}

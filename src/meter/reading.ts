@@ -1,0 +1,47 @@
+// The reading model every decoder produces: one per telegram.
+
+export type Protocol = 'sml' | 'd0' | 'dsmr' | 'dlms';
+
+export const PROTOCOLS: readonly Protocol[] = ['sml', 'd0', 'dsmr', 'dlms'];
+
+/** A number in its canonical unit; `time` when the meter stamped this value itself (gas, maximum demand). */
+export interface Quantity {
+  value: number;
+  unit: string;
+  time?: number;
+}
+
+export interface Text {
+  text: string;
+}
+
+/** Octets that are not printable text (a server id, a status word), as hex. */
+export interface Octets {
+  hex: string;
+}
+
+export type RegisterValue = Quantity | Text | Octets;
+
+export interface Security {
+  encrypted: boolean;
+  authenticated: boolean;
+}
+
+export interface Reading {
+  protocol: Protocol;
+  meterId: string | null;
+  /** The meter's own clock, ms since the epoch (UTC), or null when the telegram carries none. */
+  time: number | null;
+  /** Keyed by OBIS ("1-0:1.8.0"), in the order the telegram carried them. */
+  values: { [obis: string]: RegisterValue };
+  security: Security;
+  /** DLMS sender and frame counter, for replay protection. */
+  systemTitle?: string;
+  frameCounter?: number;
+}
+
+export function isQuantity(v: RegisterValue | undefined): v is Quantity {
+  return v !== undefined && (v as Quantity).value !== undefined;
+}
+
+export const PLAIN: Security = { encrypted: false, authenticated: false };

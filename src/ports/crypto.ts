@@ -1,0 +1,30 @@
+// Crypto port. On the ESP32 it is the native aes-gcm module over mbedtls (the
+// AES hardware); on the desktop node:crypto; inside the XS engine under Node, a
+// bridge to the Node side. Keys live on the host side: the JS heap holds only a
+// handle after importKey.
+
+export interface AesKey {
+  /**
+   * AES-GCM authenticated decryption with a 12-byte tag. Throws TagMismatch
+   * when the tag does not verify; nothing is returned in that case.
+   */
+  gcmDecrypt(iv: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, tag: Uint8Array): Uint8Array;
+  /**
+   * The GCM keystream applied without a tag (AES-CTR from IV || 00000002), as
+   * DLMS security control 0x20 (encryption only) requires.
+   */
+  gcmKeystream(iv: Uint8Array, data: Uint8Array): Uint8Array;
+  /** Zeroes and frees the key. */
+  close(): void;
+}
+
+export interface CryptoPort {
+  /** Imports a 16-byte AES-128 key. */
+  importKey(key: Uint8Array): AesKey;
+}
+
+export class TagMismatch extends Error {
+  constructor() {
+    super('authentication tag mismatch');
+  }
+}

@@ -1,0 +1,24 @@
+// The ports a host gives the firmware: everything outside the firmware's own
+// code goes through these.
+
+import type { ClockPort } from './clock';
+import type { CryptoPort } from './crypto';
+import type { FlashPort } from './flash';
+import type { HttpPort } from './http';
+import type { KeyValuePort } from './kv';
+import type { NetworkPort } from './network';
+import type { SerialPort } from './serial';
+
+export interface Ports {
+  serial: SerialPort;
+  flash: FlashPort;
+  kv: KeyValuePort;
+  clock: ClockPort;
+  crypto: CryptoPort;
+  network: NetworkPort;
+  http: HttpPort;
+  /** Writes a line to the host's console (the serial monitor on the device). */
+  log(line: string): void;
+}
+
+export type { ClockPort, CryptoPort, FlashPort, HttpPort, KeyValuePort, NetworkPort, SerialPort };

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { crc16Arc, crc16Kermit, crc16X25 } from '../src/codec/crc16';
+import { fromHex, latin1, portableLatin1, readInt, toHex } from '../src/codec/bytes';
+import { installNodeText } from '../hosts/sim/text';
+import { parseDecimal, scale } from '../src/codec/decimal';
+import { normaliseObis, obisKey } from '../src/obis';
+import { textUnit } from '../src/units';
+import { fromLocal, isoUtc, toLocal, utcOffset } from '../src/time/zone';
+import { cosemDateTime } from '../src/meter/dlms/cosem-time';
+
+const check = new TextEncoder().encode('123456789');
+
+describe('CRC-16 variants (catalogue check values over "123456789")', () => {
+  it('X-25 is 0x906E', () => expect(crc16X25(check, 0, 9)).toBe(0x906e));
+  it('KERMIT is 0x2189', () => expect(crc16Kermit(check, 0, 9)).toBe(0x2189));
+  it('ARC is 0xBB3D', () => expect(crc16Arc(check, 0, 9)).toBe(0xbb3d));
+});
+
+describe('bytes', () => {
+  it('round-trips hex, ignoring whitespace', () => {
+    expect(toHex(fromHex('1b 1B\n01 0a')!)).toBe('1b1b010a');
+    expect(fromHex('abc')).toBeNull();
+    expect(fromHex('zz')).toBeNull();
+  });
+  it('reads signed and unsigned integers of any width up to 8 bytes', () => {
+    expect(readInt(Uint8Array.of(0xfe, 0xcb, 0xfd), 0, 3, true)).toBe(-78851);
+    expect(readInt(Uint8Array.of(0x8b, 0x28), 0, 2, true)).toBe(-29912);
+    expect(readInt(Uint8Array.of(0x8b, 0x28), 0, 2, false)).toBe(35624);
+    expect(readInt(Uint8Array.of(0xff, 0xff, 0xff), 0, 3, true)).toBe(-1);
+    expect(readInt(Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0), 0, 8, false)).toBe(2 ** 32);
+  });
+  it('decodes long text in bounded pieces', () => {
+    const long = new Uint8Array(1000).fill(0x41);
+    expect(portableLatin1(long, 0, 1000)).toBe('A'.repeat(1000));
+  });
+  it("gives the Node host's native text decoding exactly the firmware's own result", () => {
+    const all = Uint8Array.from({ length: 512 }, (_, i) => i & 0xff);
+    installNodeText();
+    expect(latin1(all, 3, 500)).toBe(portableLatin1(all, 3, 500));
+    expect([...portableLatin1(all, 0, 256)].map((c) => c.charCodeAt(0))).toEqual([...all.subarray(0, 256)]);
+  });
+});
+
+describe('decimal scaling is exact', () => {
+  it('divides by powers of ten', () => {
+    expect(scale(2345, -1)).toBe(234.5);
+    expect(scale(383, -2)).toBe(3.83);
+    expect(scale(10955225, 1)).toBe(109552250);
+  });
+  it('parses meter decimals into canonical units', () => {
+    expect(parseDecimal('000000.4392', 3)).toBe(439.2);
+    expect(parseDecimal('00032549.5061662', 3)).toBe(32549506.1662);
+    expect(parseDecimal('-12.5', 0)).toBe(-12.5);
+    expect(parseDecimal('1,5', 0)).toBeNaN();
+    expect(parseDecimal('', 0)).toBeNaN();
+    expect(parseDecimal('1.2.3', 0)).toBeNaN();
+  });
+  it('maps unit text case-insensitively, keeping what it does not know', () => {
+    expect(textUnit('kWh')).toEqual({ unit: 'Wh', exp: 3 });
+    expect(textUnit('KVARH')).toEqual({ unit: 'varh', exp: 3 });
+    expect(textUnit('deg')).toEqual({ unit: 'deg', exp: 0 });
+    expect(textUnit('MW')).toEqual({ unit: 'MW', exp: 0 });
+  });
+});
+
+describe('OBIS', () => {
+  it('formats keys with F only when it is not 255', () => {
+    expect(obisKey(1, 0, 1, 8, 0, 255)).toBe('1-0:1.8.0');
+    expect(obisKey(1, 0, 96, 50, 1, 1)).toBe('1-0:96.50.1*1');
+  });
+  it('normalises the ways meters write codes', () => {
+    expect(normaliseObis('1-0:1.8.0*255')).toBe('1-0:1.8.0');
+    expect(normaliseObis('1.8.0')).toBe('1-0:1.8.0');
+    expect(normaliseObis('1.8')).toBe('1-0:1.8.0');
+    expect(normaliseObis('0-1:24.2.1')).toBe('0-1:24.2.1');
+    expect(normaliseObis('1-0:1.8.0*96')).toBe('1-0:1.8.0*96');
+    expect(normaliseObis('C.1.0')).toBe('1-0:C.1.0');
+    expect(normaliseObis('F.F')).toBe('1-0:F.F.0');
+    expect(normaliseObis('hello')).toBeNull();
+    expect(normaliseObis('1-0:1.8.0*x')).toBeNull();
+  });
+});
+
+describe('time zones with the EU summer-time rule', () => {
+  it('switches at 01:00 UTC on the last Sundays of March and October', () => {
+    expect(utcOffset('Europe/Berlin', Date.UTC(2024, 2, 31, 0, 59))).toBe(60);
+    expect(utcOffset('Europe/Berlin', Date.UTC(2024, 2, 31, 1, 0))).toBe(120);
+    expect(utcOffset('Europe/Vienna', Date.UTC(2024, 9, 27, 0, 59))).toBe(120);
+    expect(utcOffset('Europe/Vienna', Date.UTC(2024, 9, 27, 1, 0))).toBe(60);
+    expect(utcOffset('Europe/Helsinki', Date.UTC(2024, 6, 1))).toBe(180);
+  });
+  it('reads local wall-clock times, resolving the repeated hour with a hint', () => {
+    expect(isoUtc(fromLocal('Europe/Berlin', 2024, 1, 15, 12, 0, 0))).toBe('2024-01-15T11:00:00Z');
+    expect(isoUtc(fromLocal('Europe/Berlin', 2024, 7, 15, 12, 0, 0))).toBe('2024-07-15T10:00:00Z');
+    expect(isoUtc(fromLocal('Europe/Berlin', 2024, 10, 27, 2, 30, 0, 0, true))).toBe('2024-10-27T00:30:00Z');
+    expect(isoUtc(fromLocal('Europe/Berlin', 2024, 10, 27, 2, 30, 0, 0, false))).toBe('2024-10-27T01:30:00Z');
+    // 02:30 on the spring day does not exist: read as standard time.
+    expect(isoUtc(fromLocal('Europe/Berlin', 2024, 3, 31, 2, 30, 0))).toBe('2024-03-31T01:30:00Z');
+  });
+  it('gives local calendar fields', () => {
+    const t = toLocal('Europe/Vienna', Date.UTC(2024, 11, 31, 23, 30));
+    expect([t.year, t.month, t.day, t.hour, t.minute, t.weekday]).toEqual([2025, 1, 1, 0, 30, 3]);
+  });
+});
+
+describe('COSEM date-time', () => {
+  const dt = (hex: string) => cosemDateTime(fromHex(hex)!, 0, 'Europe/Vienna');
+  it('applies the deviation (UTC = local + deviation)', () => {
+    expect(isoUtc(dt('07e6020405102b1400ffc400')!)).toBe('2022-02-04T15:43:20Z');
+    expect(isoUtc(dt('07e50713010f2e2300ff8880')!)).toBe('2021-07-19T13:46:35Z');
+  });
+  it('reads an unspecified deviation as local time in the zone', () => {
+    expect(isoUtc(dt('07e50b0303043839ff800000')!)).toBe('2021-11-03T03:56:57Z');
+  });
+  it('names no instant for unspecified or invalid clocks', () => {
+    expect(dt('ffffffffffffffffff800000')).toBeNull();
+    expect(dt('07e6020405102b1400ffc401')).toBeNull();
+  });
+  it('rejects out-of-range fields', () => {
+    expect(() => dt('07e60d0405102b1400ffc400')).toThrow(/date-time/);
+    expect(() => dt('07e6020405102b14008054')).toThrow();
+    expect(() => dt('07e6020405102b1400ffc454')).toThrow(/date-time/);
+    expect(() => dt('07e6020405102b14000f0000')).toThrow(/date-time/);
+  });
+});

@@ -1,0 +1,41 @@
+// Builds the native modules' host-testable parts with gcc: the AES-GCM core
+// against Debian's mbedtls (libmbedtls-dev), and syntax checks of the XS
+// bindings against the XS headers @agoric/xsnap ships.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { repositoryRoot } from '../../cli/paths';
+
+export const ROOT = repositoryRoot();
+const require = createRequire(import.meta.url);
+
+export function xsIncludes(): string {
+  return join(dirname(require.resolve('@agoric/xsnap/package.json')), 'moddable', 'xs', 'includes');
+}
+
+function gcc(args: string[]): void {
+  const r = spawnSync('gcc', args, { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gcc ${args.join(' ')}\n${r.stderr}`);
+}
+
+/** Compiles modules/aes-gcm's core with its test driver; returns the executable's path. */
+export function buildAesGcmDriver(): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), 'aes-gcm-test');
+  gcc(['-O2', '-Wall', '-Wextra', '-Werror', '-Imodules/aes-gcm', 'modules/aes-gcm/aes-gcm-core.c', 'modules/aes-gcm/test/aes-gcm-test.c', '-lmbedcrypto', '-o', out]);
+  return out;
+}
+
+/** Compiles a native binding as far as the XS headers allow, without linking (the device runtime provides the rest). */
+export function checkBinding(source: string, includes: string[] = []): void {
+  gcc(['-fsyntax-only', '-include', 'stddef.h', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror', `-I${xsIncludes()}`, '-Itests/native/shim', ...includes.map((i) => `-I${i}`), source]);
+}
+
+/** Runs the AES-GCM driver over request lines; returns its answer lines. */
+export function runAesGcmDriver(driver: string, requests: string[]): string[] {
+  const r = spawnSync(driver, [], { input: requests.join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`aes-gcm driver failed: ${r.stderr}`);
+  return r.stdout.trimEnd().split('\n');
+}
