@@ -1,0 +1,157 @@
+// HTTP port on the ESP32: Moddable's http Server for the portal, and its
+// Request over SecureSocket (TLS 1.2, the CA pinned, a client certificate)
+// for the uplink.
+
+import { Request, Server } from 'http';
+import SecureSocket from 'securesocket';
+import Timer from 'timer';
+import type { ClientRequest, ClientResponse, HttpHandler, HttpPort, HttpRequest, HttpResponse, HttpServer } from '../../src/ports/http';
+
+/**
+ * The Request dictionary as this host fills it. It also takes the Socket
+ * class and its `secure` options (securesocket.md), which the typings'
+ * HTTPRequestOptions lacks: hence this shape and a cast at the constructor.
+ */
+interface SecureRequestOptions {
+  host: string;
+  port: number;
+  path: string;
+  method: string;
+  headers: (string | number)[];
+  body?: string | ArrayBuffer | boolean;
+  response: typeof ArrayBuffer;
+  Socket?: unknown;
+  secure?: {
+    protocolVersion: number;
+    certificate: ArrayBuffer;
+    clientKey?: ArrayBuffer;
+    clientCertificates?: ArrayBuffer[];
+    verify?: boolean;
+  };
+}
+
+/** Largest request body the portal accepts: a certificate bundle fits, a flood does not. */
+const MAX_BODY = 16 * 1024;
+
+interface Exchange {
+  method: string;
+  path: string;
+  headers: { [name: string]: string };
+  body: Uint8Array | null;
+  refused: number;
+}
+
+function buffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+}
+
+function respond(handler: HttpHandler, x: Exchange): HttpResponse {
+  if (x.refused) return { status: x.refused, headers: { 'content-type': 'text/plain' }, body: 'request body too large\n' };
+  const request: HttpRequest = { method: x.method, path: x.path, headers: x.headers, body: x.body };
+  try {
+    return handler(request);
+  } catch {
+    // A handler fault must not take the server down; the handler logs its own errors.
+    return { status: 500, headers: { 'content-type': 'text/plain' }, body: 'internal error\n' };
+  }
+}
+
+function parseUrl(url: string): { secure: boolean; host: string; port: number; path: string } {
+  const m = /^(https?):\/\/([^/:]+)(?::(\d+))?(\/.*)?$/.exec(url);
+  if (!m) throw new Error('invalid URL ' + url);
+  const secure = m[1] === 'https';
+  return { secure, host: m[2], port: m[3] ? Number(m[3]) : secure ? 443 : 80, path: m[4] ?? '/' };
+}
+
+export class Esp32Http implements HttpPort {
+  serve(port: number, handler: HttpHandler): HttpServer {
+    const server = new Server({ port });
+    server.callback = function (this: Request & { x?: Exchange }, message: number, value?: unknown, value2?: unknown) {
+      switch (message) {
+        case Server.status:
+          this.x = { method: String(value2), path: String(value), headers: {}, body: null, refused: 0 };
+          break;
+        case Server.header:
+          this.x!.headers[String(value)] = String(value2);
+          if (value === 'content-length' && Number(value2) > MAX_BODY) this.x!.refused = 413;
+          break;
+        case Server.headersComplete:
+          return this.x!.refused ? false : ArrayBuffer;
+        case Server.requestComplete:
+          if (value instanceof ArrayBuffer) this.x!.body = new Uint8Array(value);
+          break;
+        case Server.prepareResponse: {
+          const r = respond(handler, this.x!);
+          const headers: string[] = [];
+          for (const name in r.headers) headers.push(name, r.headers[name]);
+          // Strings go out as UTF-8 bytes: the server itself sends strings as ASCII only.
+          const body = typeof r.body === 'string' ? ArrayBuffer.fromString(r.body) : buffer(r.body);
+          return { status: r.status, headers, body };
+        }
+      }
+      return undefined;
+    } as typeof server.callback;
+    return { close: () => server.close() };
+  }
+
+  request(req: ClientRequest): Promise<ClientResponse> {
+    return new Promise((resolve, reject) => {
+      let u: ReturnType<typeof parseUrl>;
+      try {
+        u = parseUrl(req.url);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      const headers: string[] = [];
+      for (const name in req.headers) headers.push(name, req.headers[name]);
+      const options: SecureRequestOptions = {
+        host: u.host,
+        port: u.port,
+        path: u.path,
+        method: req.method,
+        headers,
+        response: ArrayBuffer,
+      };
+      if (req.body !== undefined) options.body = typeof req.body === 'string' ? ArrayBuffer.fromString(req.body) : buffer(req.body);
+      if (u.secure) {
+        if (!req.tls) {
+          reject(new Error('https needs the CA to check the server against'));
+          return;
+        }
+        options.Socket = SecureSocket;
+        options.secure = {
+          protocolVersion: 0x303, // TLS 1.2
+          certificate: buffer(req.tls.ca),
+          verify: true,
+        };
+        if (req.tls.certificate && req.tls.key) {
+          options.secure.clientKey = buffer(req.tls.key);
+          options.secure.clientCertificates = [buffer(req.tls.certificate)];
+        }
+      }
+      let done = false;
+      const finish = (error: Error | null, response?: ClientResponse) => {
+        if (done) return;
+        done = true;
+        Timer.clear(timer);
+        if (error) reject(error);
+        else resolve(response!);
+      };
+      const request = new Request(options as never);
+      const timer = Timer.set(() => {
+        request.close();
+        finish(new Error('request timed out'));
+      }, req.timeout);
+      let status = 0;
+      const received: { [name: string]: string } = {};
+      request.callback = (message: number, value?: unknown, value2?: unknown) => {
+        if (message === Request.status) status = Number(value);
+        else if (message === Request.header) received[String(value)] = String(value2);
+        else if (message === Request.responseComplete) {
+          finish(null, { status, headers: received, body: new Uint8Array(value instanceof ArrayBuffer ? value : new ArrayBuffer(0)) });
+        } else if (message < 0) finish(new Error('connection failed'));
+      };
+    });
+  }
+}
