@@ -1,0 +1,56 @@
+// smgw log: what a simulated device's reading log holds (its flash image in
+// the state directory), as JSON lines, with a summary on stderr.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { NorFlash } from '../hosts/sim/flash';
+import { FLASH_SIZE, summariseLog } from '../simulator/runner';
+import { ReadingLog } from '../src/store/reading-log';
+import { entryJson } from '../src/store/json';
+import { fail } from './usage';
+
+export const LOG_USAGE = `usage: smgw log --state DIR [--from SEQ] [--limit N] [--kind taf7|daily|demand|gap]`;
+
+export function logCommand(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      state: { type: 'string' },
+      from: { type: 'string', default: '0' },
+      limit: { type: 'string', default: String(Number.MAX_SAFE_INTEGER) },
+      kind: { type: 'string' },
+    },
+  });
+  if (!values.state) fail('--state DIR is required (the directory `smgw sim --state` kept)');
+  const file = join(values.state, 'flash.bin');
+  if (!existsSync(file)) fail(`no flash image in ${values.state}`);
+  const from = Number(values.from);
+  const limit = Number(values.limit);
+  if (!Number.isInteger(from) || from < 0) fail('--from must be a sequence number');
+  if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a positive integer');
+  const kind = values.kind;
+  if (kind !== undefined && !['taf7', 'daily', 'demand', 'gap'].includes(kind)) fail('--kind must be taf7, daily, demand or gap');
+  const flash = new NorFlash(FLASH_SIZE, file);
+  try {
+    const out: string[] = [];
+    for (const e of new ReadingLog(flash).read(from, limit)) {
+      if (kind === 'gap' ? e.type !== 'gap' : kind !== undefined && (e.type !== 'reading' || e.kind !== kind)) continue;
+      out.push(JSON.stringify(entryJson(e)));
+    }
+    if (out.length) process.stdout.write(out.join('\n') + '\n');
+    process.stderr.write(describeLog(summariseLog(flash)) + '\n');
+  } finally {
+    flash.close();
+  }
+  return 0;
+}
+
+export function describeLog(s: ReturnType<typeof summariseLog>): string {
+  const r = s.readings;
+  return (
+    `reading log: ${s.entries} entries (${r.taf7} quarter-hour, ${r.daily} daily, ${r.demand} on demand, ` +
+    `${s.gaps.entries} gap ${s.gaps.entries === 1 ? 'entry' : 'entries'} for ${s.gaps.boundaries} boundaries), ${s.bytesUsed} of ${s.bytesTotal} bytes, ` +
+    `${s.bytesPerReading} bytes per entry; cursor ${s.cursor}; ${s.evicted} evicted, ${s.lost} of them before upload`
+  );
+}

@@ -1,0 +1,158 @@
+// smgw sim: the firmware on the desktop against a virtual meter.
+
+import { parseArgs } from 'node:util';
+import { Simulation, type SimOptions, type SimReport } from '../simulator/runner';
+import { METER_KINDS, type MeterKind } from '../simulator/meters/index';
+import { parseTime } from '../simulator/faults';
+import { fail, parseKey } from './usage';
+import { fromHex } from '../src/codec/bytes';
+import { DEFAULT_TAF, validTaf, type TafSettings } from '../src/taf/settings';
+import { describeLog } from './log';
+
+export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc] [--key HEX] [--seed N] [--state DIR]
+                [--from ISO] [--days N | --until ISO] [--speed N|max] [--portal-port P]
+                [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE]
+                [--fault SPEC]... [--meter-log FILE] [--report FILE]
+                [--engine node|xs] [--period MIN] [--tolerance S] [--live S]`;
+
+function describeUplink(u: NonNullable<SimReport['uplink']>): string {
+  const ok = u.uploads.filter((x) => !x.error && x.entries);
+  const last = ok[ok.length - 1];
+  return (
+    `uplink to ${u.backend}: ${u.entries} entries in ${u.batches} batches (${u.bytes} bytes), ${u.attempts} attempts, ${u.failures} failed` +
+    (last ? `; last delivery ${last.at}, entries ${last.first}..${last.last}` : '') +
+    `; ${u.pending} not yet delivered`
+  );
+}
+
+export async function simCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      meter: { type: 'string', default: 'dlms-mbus' },
+      key: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      state: { type: 'string' },
+      from: { type: 'string' },
+      days: { type: 'string' },
+      until: { type: 'string' },
+      speed: { type: 'string', default: 'max' },
+      'portal-port': { type: 'string' },
+      backend: { type: 'string', default: 'none' },
+      'backend-db': { type: 'string' },
+      'backend-port': { type: 'string' },
+      bundle: { type: 'string' },
+      fault: { type: 'string', multiple: true, default: [] },
+      'meter-log': { type: 'string' },
+      report: { type: 'string' },
+      engine: { type: 'string', default: 'node' },
+      period: { type: 'string' },
+      tolerance: { type: 'string' },
+      live: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const meter = values.meter as MeterKind;
+  if (!METER_KINDS.includes(meter)) fail(`--meter must be one of ${METER_KINDS.join(', ')}`);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) fail('--seed must be an integer');
+  const speed = values.speed === 'max' ? 'max' : Number(values.speed);
+  if (speed !== 'max' && !(speed > 0)) fail('--speed must be a positive number or max');
+  if (values.days !== undefined && values.until !== undefined) fail('give --days or --until, not both');
+  if (values.engine !== 'node' && values.engine !== 'xs') fail('--engine must be node or xs');
+  const backend = values.backend!;
+  if (backend !== 'none' && backend !== 'embedded' && !/^https?:\/\/\S+$/.test(backend)) fail('--backend must be none, embedded or a URL');
+  if (values['backend-db'] !== undefined && backend !== 'embedded') fail('--backend-db is for --backend embedded');
+  if (values['backend-db'] !== undefined && !/^(sqlite:|postgres(ql)?:\/\/)/.test(values['backend-db'])) fail('--backend-db must be sqlite:FILE or postgres://...');
+  if (/^https?:/.test(backend) && values.bundle === undefined && values.state === undefined) fail('--backend URL needs --bundle FILE (an enrolment bundle)');
+  const backendPort = values['backend-port'] === undefined ? undefined : Number(values['backend-port']);
+  if (backendPort !== undefined && !(Number.isInteger(backendPort) && backendPort > 0 && backendPort < 65536)) fail('--backend-port must be a TCP port');
+  let bundle: string | undefined;
+  if (values.bundle !== undefined) {
+    const { readFileSync } = await import('node:fs');
+    try {
+      bundle = readFileSync(values.bundle, 'utf8');
+    } catch {
+      fail(`cannot read ${values.bundle}`);
+    }
+  }
+  const portalPort = values['portal-port'] === undefined ? undefined : Number(values['portal-port']);
+  if (portalPort !== undefined && !(Number.isInteger(portalPort) && portalPort > 0 && portalPort < 65536)) fail('--portal-port must be a TCP port');
+  const key = parseKey('--key', values.key);
+  let from: number | undefined;
+  let until: number | undefined;
+  let days: number | undefined;
+  try {
+    from = values.from === undefined ? undefined : parseTime(values.from, 0);
+    until = values.until === undefined ? undefined : parseTime(values.until, from ?? 0);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (values.days !== undefined) {
+    days = Number(values.days);
+    if (!(days > 0)) fail('--days must be a positive number');
+  }
+  const taf: Partial<TafSettings> = {};
+  for (const name of ['period', 'tolerance', 'live'] as const) {
+    const text = values[name];
+    if (text === undefined) continue;
+    const n = Number(text);
+    taf[name] = n;
+    if (validTaf({ ...DEFAULT_TAF, ...taf })[name] !== n) fail(`--${name} ${text} is out of range (period: a divisor of 60 minutes; tolerance: 1 s up to half the period; live: 1..60 s)`);
+  }
+  const options: SimOptions = {
+    meter,
+    key: key ? fromHex(key) : null,
+    seed,
+    state: values.state,
+    from,
+    until,
+    days: days ?? (speed === 'max' ? 1 : 3650),
+    speed,
+    portalPort,
+    faults: values.fault!,
+    meterLog: values['meter-log'],
+    report: values.report,
+    engineName: values.engine,
+    taf,
+    backend,
+    backendDb: values['backend-db'],
+    backendPort,
+    bundle,
+    onStart: ({ backend: url, backendDir }) => {
+      if (url && !values.quiet && speed !== 'max') process.stdout.write(`smgw sim: the backend: ${url} (CA, admin and household tokens in ${backendDir}/pki)\n`);
+    },
+    log: values.quiet || speed === 'max' ? undefined : (line) => process.stdout.write(line + '\n'),
+  };
+  if (values.engine === 'xs') {
+    const { xsEngine } = await import('../hosts/sim/xs-engine');
+    options.engine = xsEngine();
+  }
+  let sim: Simulation;
+  try {
+    sim = new Simulation(options);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (portalPort !== undefined) {
+    process.stdout.write(`smgw sim: ${meter} meter, speed ${speed}; the device's status: http://127.0.0.1:${portalPort}/api/status\n`);
+  }
+  const stop = () => sim.scheduler.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const report = await sim.run();
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (!values.quiet) {
+    const t = report.telegrams;
+    const rejected = Object.entries(t.rejected).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    process.stdout.write(
+      `${report.from} .. ${report.until}: ${t.sent} telegrams sent, ${t.decoded} decoded, rejected: ${rejected}; ` +
+        `${report.boots.length} boot(s); ${report.speedup.toFixed(0)}x real time\n` +
+        describeLog(report.log) +
+        '\n' +
+        (report.uplink ? describeUplink(report.uplink) + '\n' : ''),
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,50 @@
+// Crypto port on Node: node:crypto. Keys stay in KeyObjects, outside the JS heap.
+
+import { createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
+
+const COUNTER_2 = Uint8Array.of(0, 0, 0, 2);
+
+class NodeAesKey implements AesKey {
+  private key: KeyObject | null;
+
+  constructor(bytes: Uint8Array) {
+    if (bytes.length !== 16) throw new RangeError('AES-128 key must be 16 bytes');
+    this.key = createSecretKey(bytes);
+  }
+
+  private live(): KeyObject {
+    if (!this.key) throw new Error('key closed');
+    return this.key;
+  }
+
+  gcmDecrypt(iv: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, tag: Uint8Array): Uint8Array {
+    const d = createDecipheriv('aes-128-gcm', this.live(), iv, { authTagLength: tag.length });
+    d.setAAD(aad);
+    d.setAuthTag(tag);
+    const head = d.update(ciphertext);
+    try {
+      const tail = d.final();
+      return tail.length ? new Uint8Array(Buffer.concat([head, tail])) : new Uint8Array(head.buffer, head.byteOffset, head.length);
+    } catch {
+      throw new TagMismatch();
+    }
+  }
+
+  gcmKeystream(iv: Uint8Array, data: Uint8Array): Uint8Array {
+    const counter = new Uint8Array(16);
+    counter.set(iv.subarray(0, 12), 0);
+    counter.set(COUNTER_2, 12);
+    const d = createDecipheriv('aes-128-ctr', this.live(), counter);
+    const out = Buffer.concat([d.update(data), d.final()]);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  }
+
+  close(): void {
+    this.key = null;
+  }
+}
+
+export const nodeCrypto: CryptoPort = {
+  importKey: (key) => new NodeAesKey(key),
+};

@@ -1,0 +1,286 @@
+// The simulated gateway: what survives a power cut (flash, NVS, the wiring)
+// and what does not (RAM, timers, sockets). Each boot builds the ports anew
+// and starts the firmware; a power cut, at any instant including the middle
+// of a flash write or erase, kills the boot and the device starts again.
+
+import { Gateway } from '../src/app';
+import type { FlashPort, Ports } from '../src/ports/index';
+import type { LineStats, Silence } from '../src/meter/reader';
+import type { UplinkStats } from '../src/uplink/uplink';
+import { nodeCrypto } from '../hosts/sim/crypto';
+import { SimClock } from '../hosts/sim/clock';
+import { SimSerial, type SerialLine } from '../hosts/sim/serial';
+import { NorFlash, PowerCut } from '../hosts/sim/flash';
+import { FileKeyValue } from '../hosts/sim/kv';
+import { NetworkWorld, SimNetwork } from '../hosts/sim/network';
+import { InProcessServers, SimHttp } from '../hosts/sim/http';
+import type { Scheduler } from './world/scheduler';
+import { readingJson } from '../src/meter/format';
+
+export type BootCause = 'power-on' | 'power-cut' | 'crash';
+
+/** What is outside the device's RAM: survives a power cut. */
+export interface DeviceWorld {
+  scheduler: Scheduler;
+  flash: NorFlash;
+  kv: FileKeyValue;
+  lines: SerialLine[];
+  network: NetworkWorld;
+  servers: InProcessServers;
+  /** Device port -> real port (the portal when a person uses it). */
+  realPorts: Map<number, number>;
+  log: (line: string) => void;
+}
+
+/** A running firmware, whichever engine runs it. */
+export interface Firmware {
+  status(): Promise<DeviceStatus>;
+  /** Every reading, as `smgw decode` prints it (the same bytes from either engine). */
+  onReading(listener: (json: string) => void): void;
+  /** The portal's "upload now". */
+  uploadNow(): Promise<void>;
+  /** The boot is over (power cut or crash): no callback of it may run again. */
+  kill(): Promise<void>;
+  /** XS computrons spent by this boot, when the engine counts them, by kind of event. */
+  computrons?: number;
+  byEvent?: { [kind: string]: { events: number; computrons: number } };
+}
+
+export interface DeviceStatus {
+  line: LineStats;
+  silences: Silence[];
+  /** The uplink's counters, when the device is enrolled. */
+  uplink?: UplinkStats | null;
+}
+
+export interface BootRecord {
+  at: number;
+  cause: BootCause;
+}
+
+/** How long a device stays dark after a power cut. */
+const DOWNTIME_MS = 3000;
+
+export type Engine = (world: DeviceWorld, boot: DeviceBoot) => Promise<Firmware>;
+
+/** The per-boot side: the ports, and the guard every callback into the firmware goes through. */
+export class DeviceBoot {
+  readonly clock: SimClock;
+  readonly serial: SimSerial;
+  readonly network: SimNetwork;
+  readonly http: SimHttp;
+  private alive = true;
+  private readonly device: SimDevice;
+
+  constructor(world: DeviceWorld, device: SimDevice) {
+    this.device = device;
+    const run = <T>(callback: () => T) => this.run(callback);
+    this.clock = new SimClock(world.scheduler, run);
+    this.serial = new SimSerial(world.lines, run);
+    this.network = new SimNetwork(world.network, world.scheduler, run);
+    this.http = new SimHttp(world.scheduler, world.servers, world.realPorts, run, () => this.network.isUp, () => this.alive);
+  }
+
+  /** Runs a callback into the firmware, unless this boot is over; a power cut or a crash ends it. */
+  run<T>(callback: () => T): T | undefined {
+    if (!this.alive) return undefined;
+    try {
+      const result = callback();
+      if (result instanceof Promise) {
+        return result.catch((e: unknown) => this.device.failed(this, e)) as T;
+      }
+      return result;
+    } catch (e) {
+      this.device.failed(this, e);
+      return undefined;
+    }
+  }
+
+  get isAlive(): boolean {
+    return this.alive;
+  }
+
+  end(): void {
+    this.alive = false;
+    this.clock.cancelAll();
+    this.serial.close();
+    this.network.shutDown();
+    this.http.closeAll();
+  }
+
+  /** The ports for the firmware on Node. */
+  ports(world: DeviceWorld): Ports {
+    return {
+      serial: this.serial,
+      flash: this.flash(world.flash),
+      kv: world.kv,
+      clock: this.clock,
+      crypto: nodeCrypto,
+      network: this.network,
+      http: this.http,
+      // A dead boot says nothing more (its last words were cut off with the power).
+      log: (line) => {
+        if (this.alive) world.log(line);
+      },
+    };
+  }
+
+  /**
+   * The flash as this boot sees it. A power cut during a flash operation ends
+   * the boot there and then, whatever code path was writing (a timer, an
+   * HTTP response): on the device nothing runs after it. A boot that ended
+   * never touches the flash again, even after the next boot revived it.
+   */
+  private flash(flash: NorFlash): FlashPort {
+    const guard = <T>(op: () => T): T => {
+      if (!this.alive) throw new PowerCut();
+      try {
+        return op();
+      } catch (e) {
+        if (e instanceof PowerCut) this.device.failed(this, e);
+        throw e;
+      }
+    };
+    return {
+      size: flash.size,
+      sectorSize: flash.sectorSize,
+      read: (offset, length) => guard(() => flash.read(offset, length)),
+      write: (offset, bytes) => guard(() => flash.write(offset, bytes)),
+      erase: (sector) => guard(() => flash.erase(sector)),
+    };
+  }
+}
+
+/** The firmware on Node, in this process. */
+export const nodeEngine: Engine = async (world, boot) => {
+  const gateway = new Gateway(boot.ports(world));
+  boot.run(() => gateway.start());
+  return {
+    status: async () => ({
+      line: { ...gateway.reader.stats, rejected: { ...gateway.reader.stats.rejected } },
+      silences: gateway.reader.silences.map((s) => ({ ...s })),
+      uplink: gateway.uplink ? structuredClone(gateway.uplink.stats) : null,
+    }),
+    uploadNow: async () => void boot.run(() => gateway.uploadNow()),
+    kill: async () => undefined,
+    onReading: (listener) => gateway.reader.onReading((r) => listener(readingJson(r))),
+  };
+};
+
+/** The counters of a boot that ended before its status could be read (it died while starting). */
+const NO_STATUS: DeviceStatus = {
+  line: { bytes: 0, lineErrors: 0, telegrams: 0, readings: 0, rejected: {}, lastByteAt: -1, lastTelegramAt: -1, lastReadingAt: -1, lastError: null },
+  silences: [],
+};
+
+export class SimDevice {
+  readonly world: DeviceWorld;
+  private readonly engine: Engine;
+  boot: DeviceBoot | null = null;
+  firmware: Firmware | null = null;
+  readonly boots: BootRecord[] = [];
+  /** Status of ended boots by boot index, for the report (stats restart at every boot). */
+  private readonly past: DeviceStatus[] = [];
+  /** Ended boots whose counters are still being read. */
+  private readonly settling: Promise<void>[] = [];
+  crashes: string[] = [];
+  /** Computrons of ended boots (XS engine), in all and by kind of event. */
+  computrons = 0;
+  readonly byEvent: { [kind: string]: { events: number; computrons: number } } = {};
+  /** Called after every boot: tests attach listeners here. */
+  onBoot: ((firmware: Firmware) => void) | null = null;
+
+  constructor(world: DeviceWorld, engine: Engine) {
+    this.world = world;
+    this.engine = engine;
+  }
+
+  async powerOn(cause: BootCause = 'power-on'): Promise<void> {
+    this.world.flash.revive();
+    const boot = new DeviceBoot(this.world, this);
+    this.boot = boot;
+    this.boots.push({ at: this.world.scheduler.now, cause });
+    const index = this.boots.length - 1;
+    const firmware = await this.engine(this.world, boot);
+    if (!boot.isAlive) {
+      // It died while starting: end() has already scheduled the next boot.
+      this.settling.push(this.settle(index, firmware));
+      return;
+    }
+    this.firmware = firmware;
+    this.onBoot?.(firmware);
+  }
+
+  /** The power fails now. */
+  async powerCut(): Promise<void> {
+    await this.end('power-cut');
+  }
+
+  /** A firmware callback threw: a power cut if the flash says so, else a crash (the device restarts, as XS aborts). */
+  failed(boot: DeviceBoot, e: unknown): void {
+    if (boot !== this.boot) return;
+    const cause: BootCause = e instanceof PowerCut || this.world.flash.dead ? 'power-cut' : 'crash';
+    if (cause === 'crash') {
+      const message = e instanceof Error ? `${e.message}\n${e.stack}` : String(e);
+      this.crashes.push(message);
+      this.world.log('firmware crashed: ' + message);
+    }
+    void this.end(cause);
+  }
+
+  /**
+   * Ends the boot at this very instant of virtual time: nothing of it runs
+   * again and the next boot is due DOWNTIME_MS from now, before anything is
+   * awaited (at --speed max, virtual time may run on meanwhile).
+   */
+  private end(cause: BootCause): Promise<void> {
+    const boot = this.boot;
+    if (!boot || !boot.isAlive) return Promise.resolve();
+    boot.end();
+    this.world.flash.dead = true;
+    const firmware = this.firmware;
+    this.firmware = null;
+    const index = this.boots.length - 1;
+    this.world.scheduler.after(DOWNTIME_MS, () => this.powerOn(cause));
+    if (!firmware) return Promise.resolve(); // still starting: powerOn settles it
+    const done = this.settle(index, firmware);
+    this.settling.push(done);
+    return done;
+  }
+
+  /** What an ended boot knew is gone with it; the report keeps its counters. */
+  private async settle(index: number, firmware: Firmware): Promise<void> {
+    this.past[index] = await firmware.status();
+    this.account(firmware);
+    await firmware.kill();
+  }
+
+  private account(firmware: Firmware): void {
+    this.computrons += firmware.computrons ?? 0;
+    for (const [kind, e] of Object.entries(firmware.byEvent ?? {})) {
+      const total = (this.byEvent[kind] ??= { events: 0, computrons: 0 });
+      total.events += e.events;
+      total.computrons += e.computrons;
+    }
+  }
+
+  /** Ends the run: the last boot's computrons join the totals. */
+  async shutDown(): Promise<void> {
+    await Promise.all(this.settling);
+    if (this.firmware) this.account(this.firmware);
+    await this.firmware?.kill();
+    this.firmware = null;
+    this.boot?.end();
+  }
+
+  /** Counters of every boot so far, in boot order, this one included. */
+  async totals(): Promise<DeviceStatus[]> {
+    await Promise.all(this.settling);
+    const out: DeviceStatus[] = [];
+    for (let i = 0; i < this.boots.length; i++) {
+      const current = i === this.boots.length - 1 && this.firmware && this.boot?.isAlive;
+      out.push(current ? await this.firmware!.status() : (this.past[i] ?? NO_STATUS));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,40 @@
+// The virtual meters `smgw sim --meter` offers.
+
+import type { HouseholdModel } from '../household';
+import type { MeterState, VirtualMeter } from './meter';
+import { SmlMeter } from './sml-meter';
+import { D0Meter } from './d0-meter';
+import { DsmrMeter } from './dsmr-meter';
+import { AidonHdlcMeter, KaifaMbusMeter, WienerNetzeHdlcMeter } from './dlms-meters';
+import type { Protocol } from '../../src/meter/reading';
+
+export type MeterKind = 'sml' | 'd0' | 'dsmr' | 'dlms-mbus' | 'dlms-hdlc';
+export const METER_KINDS: MeterKind[] = ['sml', 'd0', 'dsmr', 'dlms-mbus', 'dlms-hdlc'];
+
+/** The key the simulator's encrypted DLMS meters use when none is given (not a secret: a demo). */
+export const DEMO_KEY = '36C66639E48A8CA4D6BC8B282A793BBB';
+
+export function protocolOf(kind: MeterKind): Protocol {
+  return kind === 'sml' ? 'sml' : kind === 'd0' ? 'd0' : kind === 'dsmr' ? 'dsmr' : 'dlms';
+}
+
+/** The key the meter encrypts with: given, the demo key for the Austrian M-Bus meter, or none. */
+export function meterKey(kind: MeterKind, key: Uint8Array | null): Uint8Array | null {
+  if (key) return key;
+  return kind === 'dlms-mbus' ? Uint8Array.from(Buffer.from(DEMO_KEY, 'hex')) : null;
+}
+
+export function createMeter(kind: MeterKind, household: HouseholdModel, state: MeterState | null, start: number, key: Uint8Array | null): VirtualMeter {
+  switch (kind) {
+    case 'sml':
+      return new SmlMeter(household, state, start);
+    case 'd0':
+      return new D0Meter(household, state, start);
+    case 'dsmr':
+      return new DsmrMeter(household, state, start);
+    case 'dlms-mbus':
+      return new KaifaMbusMeter(household, state, start, key);
+    case 'dlms-hdlc':
+      return key ? new WienerNetzeHdlcMeter(household, state, start, key) : new AidonHdlcMeter(household, state, start);
+  }
+}

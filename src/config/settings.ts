@@ -1,0 +1,113 @@
+// The device's settings: what the user chose in the portal, kept in the
+// key-value store, with defaults for everything. Secrets (meter keys, the
+// Wi-Fi password) are kept under their own keys and are not part of the
+// settings object, so nothing that shows or sends settings can leak them.
+
+import type { Protocol } from '../meter/reading';
+import type { DlmsTransport } from '../meter/dlms/framer';
+import type { KeyValuePort } from '../ports/kv';
+import type { Connector, LineSettings } from '../ports/serial';
+import { DEFAULT_ZONE, isKnownZone } from '../time/zone';
+import { validTaf, type TafSettings } from '../taf/settings';
+import { DEFAULT_WINDOW, minutesOf, type UplinkSettings } from '../uplink/uplink';
+
+export interface MeterSettings {
+  protocol: Protocol;
+  connector: Connector;
+  line: LineSettings;
+  /** DLMS only. */
+  transport: DlmsTransport;
+}
+
+export interface Settings {
+  meter: MeterSettings;
+  /** Zone of the daily reading and of meter clocks in local time. */
+  zone: string;
+  /** The home network the gateway joins (its password is kept apart, as a secret). */
+  wifi: { ssid: string };
+  /** The SNTP server. */
+  sntp: string;
+  /** TAF 7 period and tolerance, TAF 14 interval. */
+  taf: TafSettings;
+  /** Where readings are delivered (its credentials are kept apart, as secrets); url '' when nowhere. */
+  uplink: UplinkSettings;
+}
+
+const line = (baud: number, dataBits: 7 | 8, parity: 'none' | 'even' | 'odd', inverted = false): LineSettings => ({ baud, dataBits, parity, stopBits: 1, inverted });
+
+/** The usual interface of each protocol: where it is wired and its line format. */
+export const PROTOCOL_DEFAULTS: Record<Protocol, MeterSettings> = {
+  sml: { protocol: 'sml', connector: 'optical', line: line(9600, 8, 'none'), transport: 'auto' },
+  d0: { protocol: 'd0', connector: 'optical', line: line(9600, 7, 'even'), transport: 'auto' },
+  dsmr: { protocol: 'dsmr', connector: 'optical', line: line(115200, 8, 'none', true), transport: 'auto' },
+  dlms: { protocol: 'dlms', connector: 'mbus', line: line(2400, 8, 'even'), transport: 'auto' },
+};
+
+export const DEFAULT_SNTP = 'pool.ntp.org';
+
+export const DEFAULT_SETTINGS: Settings = {
+  meter: PROTOCOL_DEFAULTS.sml,
+  zone: DEFAULT_ZONE,
+  wifi: { ssid: '' },
+  sntp: DEFAULT_SNTP,
+  taf: validTaf(undefined),
+  uplink: { url: '', deviceId: '', auth: 'certificate', window: DEFAULT_WINDOW },
+};
+
+function validUplink(u: Partial<UplinkSettings> | undefined): UplinkSettings {
+  const d = DEFAULT_SETTINGS.uplink;
+  if (!u || typeof u !== 'object') return d;
+  const window =
+    u.window && typeof u.window === 'object' && minutesOf(String(u.window.from)) !== null && minutesOf(String(u.window.to)) !== null ? { from: String(u.window.from), to: String(u.window.to) } : d.window;
+  return {
+    url: typeof u.url === 'string' && /^https?:\/\/\S+$/.test(u.url) ? u.url : '',
+    deviceId: typeof u.deviceId === 'string' ? u.deviceId : '',
+    auth: u.auth === 'token' ? 'token' : 'certificate',
+    window,
+  };
+}
+
+const SETTINGS_KEY = 'settings';
+export const METER_KEY = 'meterKey';
+export const AUTH_KEY = 'meterAuthKey';
+export const WIFI_PASSWORD_KEY = 'wifiPassword';
+
+/** Reads the settings; anything missing or malformed takes its default. */
+export function loadSettings(kv: KeyValuePort): Settings {
+  const text = kv.get(SETTINGS_KEY);
+  if (!text) return DEFAULT_SETTINGS;
+  let stored: Partial<Settings>;
+  try {
+    stored = JSON.parse(text) as Partial<Settings>;
+  } catch {
+    return DEFAULT_SETTINGS;
+  }
+  const protocol = stored.meter?.protocol && PROTOCOL_DEFAULTS[stored.meter.protocol] ? stored.meter.protocol : DEFAULT_SETTINGS.meter.protocol;
+  const meter = { ...PROTOCOL_DEFAULTS[protocol], ...stored.meter, protocol };
+  return {
+    meter,
+    zone: stored.zone && isKnownZone(stored.zone) ? stored.zone : DEFAULT_ZONE,
+    wifi: { ssid: typeof stored.wifi?.ssid === 'string' ? stored.wifi.ssid : '' },
+    sntp: typeof stored.sntp === 'string' && stored.sntp ? stored.sntp : DEFAULT_SNTP,
+    taf: validTaf(stored.taf),
+    uplink: validUplink(stored.uplink),
+  };
+}
+
+export function saveSettings(kv: KeyValuePort, settings: Settings): void {
+  kv.set(SETTINGS_KEY, JSON.stringify(settings));
+}
+
+export interface MeterKeys {
+  key: Uint8Array | null;
+  authKey: Uint8Array | null;
+}
+
+export function loadKeys(kv: KeyValuePort): MeterKeys {
+  return { key: kv.getBytes(METER_KEY) ?? null, authKey: kv.getBytes(AUTH_KEY) ?? null };
+}
+
+/** The home network's password, or null when none is set. */
+export function loadWifiPassword(kv: KeyValuePort): string | null {
+  return kv.get(WIFI_PASSWORD_KEY) ?? null;
+}

@@ -1,0 +1,12 @@
+// The one JSON form of a log entry: `smgw log` prints it, the uplink sends it.
+// Times are ISO 8601 UTC; values in canonical units (Wh, varh, VAh).
+
+import { isoUtc } from '../time/zone';
+import type { LogEntry } from './entries';
+
+export function entryJson(e: LogEntry): object {
+  if (e.type === 'gap') {
+    return { seq: e.seq, type: 'gap', kind: e.kind, from: isoUtc(e.time), to: isoUtc(e.last), count: e.count, reason: e.reason };
+  }
+  return { seq: e.seq, type: 'reading', kind: e.kind, time: isoUtc(e.time), offset: e.offset, source: e.source, meterId: e.meterId, values: e.values };
+}

@@ -1,0 +1,54 @@
+// `smgw sim` as a user runs it.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const smgw = (args: string[]) => spawnSync(process.execPath, ['bin/smgw.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('smgw sim', () => {
+  it('writes the meter log and the report', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smgw-cli-sim-'));
+    const r = smgw(['sim', '--meter', 'dlms-hdlc', '--from', '2025-03-30T00:00:00Z', '--days', '0.25', '--seed', '3', '--state', join(dir, 'state'), '--meter-log', join(dir, 'meter.jsonl'), '--report', join(dir, 'report.json'), '--fault', 'meter-silent:DAY0/2025-03-30T01:00:00Z']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2025-03-30T00:00:00Z \.\. 2025-03-30T06:00:00Z: \d+ telegrams sent, \d+ decoded, rejected: none; 1 boot\(s\)/);
+    const log = readFileSync(join(dir, 'meter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log).toHaveLength(5 * 360);
+    expect(log[0].time).toBe('2025-03-30T01:00:00Z');
+    expect(log[0].values['1-0:1.8.0'].unit).toBe('Wh');
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.telegrams.decoded).toBe(log.length);
+    expect(report.silences).toHaveLength(1);
+    expect(report.faults).toEqual([{ kind: 'meter-silent', from: Date.UTC(2025, 2, 30), to: Date.UTC(2025, 2, 30, 1) }]);
+    expect(report.flash.erasesPerSector).toHaveLength(16);
+    // The quarter-hours of the silent hour are one gap entry; the readings follow.
+    expect(report.log.gaps.byReason).toEqual({ 'no-telegram': 4 });
+    expect(r.stdout).toMatch(/reading log: 21 entries \(20 quarter-hour, 0 daily, 0 on demand, 1 gap entry for 4 boundaries\)/);
+    const shown = smgw(['log', '--state', join(dir, 'state'), '--kind', 'taf7', '--from', '3', '--limit', '3']);
+    expect(shown.status, shown.stderr).toBe(0);
+    const entries = shown.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.map((e) => [e.seq, e.time])).toEqual([[3, '2025-03-30T01:15:00Z'], [4, '2025-03-30T01:30:00Z'], [5, '2025-03-30T01:45:00Z']]);
+    expect(entries[0]).toMatchObject({ type: 'reading', kind: 'taf7', source: 'sntp' });
+    expect(shown.stderr).toMatch(/^reading log: 21 entries/);
+  });
+
+  it('refuses what it cannot do, with one line', () => {
+    for (const [args, message] of [
+      [['sim', '--meter', 'gas'], /--meter must be one of/],
+      [['sim', '--speed', 'fast'], /--speed must be/],
+      [['sim', '--fault', 'flood:1'], /unknown fault/],
+      [['sim', '--days', '1', '--until', '2025-01-01'], /--days or --until/],
+      [['sim', '--key', 'xyz'], /--key must be 32 hex digits/],
+      [['sim', '--period', '7'], /--period 7 is out of range/],
+      [['log'], /--state DIR is required/],
+      [['log', '--state', '/nonexistent'], /no flash image in \/nonexistent/],
+    ] as [string[], RegExp][]) {
+      const r = smgw(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
