@@ -1,0 +1,390 @@
+// What the backend keeps: households, their devices and meters, the readings
+// and gaps the devices uploaded, and credentials (hashes only). Every process
+// of a scaled-out backend works on the same database and keeps nothing of
+// its own but caches.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { ensurePartition, migrate, openDb, type Sql } from './db';
+import type { LogEntry, SeriesKind } from '../src/store/entries';
+
+export type Role = 'admin' | 'household' | 'research' | 'device';
+
+export interface Credential {
+  kind: Role;
+  /** The household (household), the device (device); null for admin and research. */
+  subject: string | null;
+  name: string;
+}
+
+export interface Household {
+  id: string;
+  name: string;
+  zone: string;
+}
+
+export interface Device {
+  id: string;
+  householdId: string;
+  auth: 'certificate' | 'token';
+  certFingerprint: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+  lastSeq: number;
+  lastSeen: number | null;
+}
+
+export interface Meter {
+  id: string;
+  householdId: string;
+  deviceId: string;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface StoredReading {
+  meterId: string;
+  kind: SeriesKind;
+  time: number;
+  offset: number;
+  source: 'sntp' | 'meter';
+  values: { [obis: string]: { value: number; unit: string } };
+}
+
+export interface StoredGap {
+  meterId: string;
+  kind: SeriesKind;
+  first: number;
+  last: number;
+  count: number;
+  reason: string;
+}
+
+export interface IngestResult {
+  /** Highest sequence number of the device now durably stored. */
+  stored: number;
+  readings: number;
+  gaps: number;
+  /** Entries at or below what was stored before: a batch sent again. */
+  duplicates: number;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+type Row = Record<string, unknown>;
+
+const deviceOf = (r: Row): Device => ({
+  id: r.id as string,
+  householdId: r.household_id as string,
+  auth: r.auth as Device['auth'],
+  certFingerprint: (r.cert_fingerprint as string | null) ?? null,
+  createdAt: Number(r.created_at),
+  revokedAt: r.revoked_at === null || r.revoked_at === undefined ? null : Number(r.revoked_at),
+  lastSeq: Number(r.last_seq),
+  lastSeen: r.last_seen === null || r.last_seen === undefined ? null : Number(r.last_seen),
+});
+
+const meterOf = (r: Row): Meter => ({
+  id: r.id as string,
+  householdId: r.household_id as string,
+  deviceId: r.device_id as string,
+  firstSeen: Number(r.first_seen),
+  lastSeen: Number(r.last_seen),
+});
+
+const readingOf = (r: Row): StoredReading => ({
+  meterId: r.meter_id as string,
+  kind: r.kind as SeriesKind,
+  time: Number(r.time),
+  offset: Number(r.capture_offset),
+  source: r.source as StoredReading['source'],
+  values: JSON.parse(r.register_values as string),
+});
+
+/** A meter that sends no id is known by its device. */
+export function meterIdOf(meterId: string | null, deviceId: string): string {
+  return meterId ?? `device:${deviceId}`;
+}
+
+export class MeterConflict extends Error {}
+
+export class Store {
+  readonly db: Sql;
+  private readonly partitions = new Set<string>();
+
+  private constructor(db: Sql) {
+    this.db = db;
+  }
+
+  static async open(url: string): Promise<Store> {
+    const db = await openDb(url);
+    await migrate(db);
+    return new Store(db);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  // ---- credentials ----
+
+  async addCredential(token: string, c: Credential): Promise<void> {
+    await this.db.run('INSERT INTO credentials (token_hash, kind, subject, name, created_at) VALUES (?, ?, ?, ?, ?)', [hashToken(token), c.kind, c.subject, c.name, Date.now()]);
+  }
+
+  async credential(token: string): Promise<Credential | null> {
+    const rows = await this.db.all<Row>('SELECT kind, subject, name FROM credentials WHERE token_hash = ?', [hashToken(token)]);
+    return rows.length ? { kind: rows[0].kind as Role, subject: (rows[0].subject as string | null) ?? null, name: rows[0].name as string } : null;
+  }
+
+  async hasAdmin(): Promise<boolean> {
+    return (await this.db.all("SELECT 1 FROM credentials WHERE kind = 'admin' LIMIT 1")).length > 0;
+  }
+
+  /** A stored download query; expired ones older than a day are cleared on the way. */
+  async createBulkLink(id: string, claim: string, expires: number): Promise<void> {
+    await this.db.run('DELETE FROM bulk_links WHERE expires < ?', [Date.now() - 86400000]);
+    await this.db.run('INSERT INTO bulk_links (id, claim, expires) VALUES (?, ?, ?)', [id, claim, expires]);
+  }
+
+  async bulkLink(id: string): Promise<{ claim: string; expires: number } | null> {
+    const rows = await this.db.all<Row>('SELECT claim, expires FROM bulk_links WHERE id = ?', [id]);
+    return rows.length ? { claim: rows[0].claim as string, expires: Number(rows[0].expires) } : null;
+  }
+
+  /** A server-side secret (the key that signs cursors and makes pseudonyms), created once and shared by every process. */
+  async secret(name: string): Promise<string> {
+    const rows = await this.db.all<Row>('SELECT value FROM secrets WHERE name = ?', [name]);
+    if (rows.length) return rows[0].value as string;
+    await this.db.run('INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', [name, randomBytes(32).toString('hex')]);
+    return (await this.db.all<Row>('SELECT value FROM secrets WHERE name = ?', [name]))[0].value as string;
+  }
+
+  // ---- households and devices ----
+
+  async createHousehold(h: Household): Promise<void> {
+    await this.db.run('INSERT INTO households (id, name, zone, created_at) VALUES (?, ?, ?, ?)', [h.id, h.name, h.zone, Date.now()]);
+  }
+
+  async household(id: string): Promise<Household | null> {
+    const rows = await this.db.all<Row>('SELECT id, name, zone FROM households WHERE id = ?', [id]);
+    return rows.length ? { id: rows[0].id as string, name: rows[0].name as string, zone: rows[0].zone as string } : null;
+  }
+
+  async households(): Promise<Household[]> {
+    return (await this.db.all<Row>('SELECT id, name, zone FROM households ORDER BY id')).map((r) => ({ id: r.id as string, name: r.name as string, zone: r.zone as string }));
+  }
+
+  async createDevice(d: { id: string; householdId: string; auth: Device['auth']; certFingerprint: string | null; token: string | null }): Promise<void> {
+    await this.db.run('INSERT INTO devices (id, household_id, auth, cert_fingerprint, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      d.id,
+      d.householdId,
+      d.auth,
+      d.certFingerprint,
+      d.token ? hashToken(d.token) : null,
+      Date.now(),
+    ]);
+  }
+
+  async device(id: string): Promise<Device | null> {
+    const rows = await this.db.all<Row>('SELECT * FROM devices WHERE id = ?', [id]);
+    return rows.length ? deviceOf(rows[0]) : null;
+  }
+
+  async deviceByFingerprint(fingerprint: string): Promise<Device | null> {
+    const rows = await this.db.all<Row>('SELECT * FROM devices WHERE cert_fingerprint = ?', [fingerprint]);
+    return rows.length ? deviceOf(rows[0]) : null;
+  }
+
+  async deviceByToken(token: string): Promise<Device | null> {
+    const rows = await this.db.all<Row>('SELECT * FROM devices WHERE token_hash = ?', [hashToken(token)]);
+    return rows.length ? deviceOf(rows[0]) : null;
+  }
+
+  async devices(): Promise<Device[]> {
+    return (await this.db.all<Row>('SELECT * FROM devices ORDER BY id')).map(deviceOf);
+  }
+
+  async revokeDevice(id: string): Promise<boolean> {
+    return (await this.db.run('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [Date.now(), id])) > 0;
+  }
+
+  // ---- ingest ----
+
+  /**
+   * Stores a device's batch in one transaction. Entries at or below the
+   * device's stored sequence number were stored before (the batch was sent
+   * again) and are skipped; readings are unique per (meter, kind, time).
+   */
+  async ingest(device: Device, entries: LogEntry[]): Promise<IngestResult> {
+    const now = Date.now();
+    if (this.db.dialect === 'postgres') for (const e of entries) if (e.type === 'reading') await ensurePartition(this.db, e.time, this.partitions);
+    return this.db.transaction(async (tx) => {
+      const current = await tx.all<Row>(this.db.dialect === 'postgres' ? 'SELECT last_seq FROM devices WHERE id = ? FOR UPDATE' : 'SELECT last_seq FROM devices WHERE id = ?', [device.id]);
+      const before = Number(current[0].last_seq);
+      const fresh = entries.filter((e) => e.seq > before);
+      const result: IngestResult = { stored: before, readings: 0, gaps: 0, duplicates: entries.length - fresh.length };
+      const meters = new Set<string>();
+      for (const e of fresh) if (e.type === 'reading') meters.add(meterIdOf(e.meterId, device.id));
+      // Gaps name no meter: they belong to the meter of the readings around them (a device reads one meter).
+      let gapMeter = meters.size ? [...meters][meters.size - 1] : null;
+      if (!gapMeter && fresh.length) {
+        gapMeter = (await this.lastMeterOf(tx, device.id)) ?? meterIdOf(null, device.id);
+        meters.add(gapMeter);
+      }
+      for (const m of meters) {
+        const owner = await tx.all<Row>('SELECT household_id FROM meters WHERE id = ?', [m]);
+        if (owner.length && owner[0].household_id !== device.householdId) throw new MeterConflict(`meter ${m} belongs to another household`);
+        if (owner.length) await tx.run('UPDATE meters SET last_seen = ?, device_id = ? WHERE id = ?', [now, device.id, m]);
+        else await tx.run('INSERT INTO meters (id, household_id, device_id, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)', [m, device.householdId, device.id, now, now]);
+      }
+      const rows: unknown[][] = [];
+      for (const e of fresh) {
+        if (e.type === 'reading') {
+          rows.push([meterIdOf(e.meterId, device.id), e.kind, e.time, e.offset, e.source, JSON.stringify(e.values)]);
+        } else {
+          result.gaps += await tx.run('INSERT INTO gaps (meter_id, kind, first, last, count, reason) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [gapMeter!, e.kind, e.time, e.last, e.count, e.reason]);
+        }
+      }
+      result.readings = await insertReadings(tx, rows);
+      const last = entries.length ? entries[entries.length - 1].seq : before;
+      result.stored = Math.max(before, last);
+      await tx.run('UPDATE devices SET last_seq = ?, last_seen = ? WHERE id = ?', [result.stored, now, device.id]);
+      return result;
+    });
+  }
+
+  private async lastMeterOf(tx: Sql, deviceId: string): Promise<string | null> {
+    const rows = await tx.all<Row>('SELECT id FROM meters WHERE device_id = ? ORDER BY last_seen DESC LIMIT 1', [deviceId]);
+    return rows.length ? (rows[0].id as string) : null;
+  }
+
+  // ---- queries ----
+
+  async meters(householdId?: string): Promise<Meter[]> {
+    const rows = householdId
+      ? await this.db.all<Row>('SELECT * FROM meters WHERE household_id = ? ORDER BY id', [householdId])
+      : await this.db.all<Row>('SELECT * FROM meters ORDER BY id');
+    return rows.map(meterOf);
+  }
+
+  async meter(id: string): Promise<Meter | null> {
+    const rows = await this.db.all<Row>('SELECT * FROM meters WHERE id = ?', [id]);
+    return rows.length ? meterOf(rows[0]) : null;
+  }
+
+  /** Readings of a meter with from <= time < to, of the given kinds, oldest first. */
+  async readings(meterId: string, from: number, to: number, kinds: SeriesKind[]): Promise<StoredReading[]> {
+    const marks = kinds.map(() => '?').join(', ');
+    const rows = await this.db.all<Row>(
+      `SELECT * FROM readings WHERE meter_id = ? AND time >= ? AND time < ? AND kind IN (${marks}) ORDER BY time, kind`,
+      [meterId, from, to, ...kinds],
+    );
+    return rows.map(readingOf);
+  }
+
+  async gaps(meterId: string, from: number, to: number, kinds: SeriesKind[]): Promise<StoredGap[]> {
+    const marks = kinds.map(() => '?').join(', ');
+    const rows = await this.db.all<Row>(
+      `SELECT * FROM gaps WHERE meter_id = ? AND last >= ? AND first < ? AND kind IN (${marks}) ORDER BY first`,
+      [meterId, from, to, ...kinds],
+    );
+    return rows.map((r) => ({ meterId: r.meter_id as string, kind: r.kind as SeriesKind, first: Number(r.first), last: Number(r.last), count: Number(r.count), reason: r.reason as string }));
+  }
+
+  /**
+   * A page of readings over several meters, in (time, meter, kind) order,
+   * after the key `after` (keyset paging), at most `limit`; with
+   * `properties` (OBIS_C.D.E), only readings holding at least one of them.
+   */
+  async readingsPage(
+    meterIds: string[],
+    from: number,
+    to: number,
+    kinds: SeriesKind[],
+    after: { time: number; meterId: string; kind: string } | null,
+    limit: number,
+    properties?: string[],
+  ): Promise<StoredReading[]> {
+    if (!meterIds.length) return [];
+    const { where, params } = selection(meterIds, from, to, kinds, properties);
+    let keyset = '';
+    if (after) {
+      keyset = 'AND (time > ? OR (time = ? AND (meter_id > ? OR (meter_id = ? AND kind > ?))))';
+      params.push(after.time, after.time, after.meterId, after.meterId, after.kind);
+    }
+    params.push(limit);
+    const rows = await this.db.all<Row>(`SELECT * FROM readings WHERE ${where} ${keyset} ORDER BY time, meter_id, kind LIMIT ?`, params);
+    return rows.map(readingOf);
+  }
+
+  /** How many readings, and of how many households, a query would return. */
+  async extent(meterIds: string[], from: number, to: number, kinds: SeriesKind[], properties?: string[]): Promise<{ rows: number; households: number }> {
+    if (!meterIds.length) return { rows: 0, households: 0 };
+    const { where, params } = selection(meterIds, from, to, kinds, properties);
+    const rows = await this.db.all<Row>(
+      `SELECT COUNT(*) AS n, COUNT(DISTINCT m.household_id) AS h FROM readings JOIN meters m ON m.id = readings.meter_id WHERE ${where}`,
+      params,
+    );
+    return { rows: Number(rows[0].n), households: Number(rows[0].h) };
+  }
+
+  /** A meter's readings of one kind at exactly these times (the boundaries of a daily or monthly series). */
+  async readingsAt(meterId: string, kind: SeriesKind, times: number[]): Promise<StoredReading[]> {
+    const out: StoredReading[] = [];
+    for (let i = 0; i < times.length; i += 500) {
+      const chunk = times.slice(i, i + 500);
+      const rows = await this.db.all<Row>(`SELECT * FROM readings WHERE meter_id = ? AND kind = ? AND time IN (${chunk.map(() => '?').join(', ')}) ORDER BY time`, [meterId, kind, ...chunk]);
+      out.push(...rows.map(readingOf));
+    }
+    return out;
+  }
+
+  async deleteReading(meterId: string, kind: SeriesKind, time: number): Promise<boolean> {
+    return (await this.db.run('DELETE FROM readings WHERE meter_id = ? AND kind = ? AND time = ?', [meterId, kind, time])) > 0;
+  }
+}
+
+/**
+ * The WHERE clause of a readings query over meters, a time range and kinds;
+ * a property OBIS_C.D.E matches a register "A-B:C.D.E" in the stored JSON.
+ */
+function selection(meterIds: string[], from: number, to: number, kinds: SeriesKind[], properties?: string[]): { where: string; params: unknown[] } {
+  const params: unknown[] = [...meterIds, from, to, ...kinds];
+  let where = `readings.meter_id IN (${meterIds.map(() => '?').join(', ')}) AND readings.time >= ? AND readings.time < ? AND readings.kind IN (${kinds.map(() => '?').join(', ')})`;
+  if (properties?.length) {
+    where += ` AND (${properties.map(() => 'readings.register_values LIKE ?').join(' OR ')})`;
+    for (const p of properties) params.push(`%:${p.slice('OBIS_'.length)}"%`);
+  }
+  return { where, params };
+}
+
+/** Inserts rows of readings, skipping any already there; returns how many were new. */
+async function insertReadings(tx: Sql, rows: unknown[][]): Promise<number> {
+  if (!rows.length) return 0;
+  const columns = '(meter_id, kind, time, capture_offset, source, register_values)';
+  if (tx.dialect === 'postgres') {
+    // One statement for the batch: one round trip.
+    let inserted = 0;
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      const values = chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ');
+      inserted += await tx.run(`INSERT INTO readings ${columns} VALUES ${values} ON CONFLICT DO NOTHING`, chunk.flat());
+    }
+    return inserted;
+  }
+  let inserted = 0;
+  for (const r of rows) inserted += await tx.run(`INSERT INTO readings ${columns} VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, r);
+  return inserted;
+}
+
+export { insertReadings };

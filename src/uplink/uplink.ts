@@ -1,0 +1,298 @@
+// Day-after delivery. Once a day, in a window after local midnight (default
+// 00:30-04:00), at a slot derived from the device id (so that thousands of
+// devices do not arrive at once), the device sends what the log holds up to
+// that midnight, oldest first, in batches of at most 2 KB, over TLS with the
+// pinned CA and its client certificate (or a device token). The backend
+// answers with the highest sequence number it has durably stored; only then
+// does the cursor advance, so a batch lost on the way is sent again and the
+// backend stores nothing twice.
+//
+// A failed attempt is retried with exponential backoff (1 min doubling to
+// 1 h); when the network comes back, at once. "Upload now" sends everything
+// the log holds.
+
+import type { ClockPort, Timer } from '../ports/clock';
+import type { ClientRequest, HttpPort, TlsOptions } from '../ports/http';
+import type { NetworkPort } from '../ports/network';
+import type { ReadingLog } from '../store/reading-log';
+import type { Timekeeper } from '../time/timekeeper';
+import { fromLocal, isoUtc, toLocal } from '../time/zone';
+import { BATCH_CONTENT_TYPE, BatchWriter, MAX_BATCH } from './batch';
+
+export interface UplinkSettings {
+  /** The backend, "https://host:port"; empty: no uplink. */
+  url: string;
+  deviceId: string;
+  auth: 'certificate' | 'token';
+  /** Local times "HH:MM" of the daily delivery window. */
+  window: { from: string; to: string };
+}
+
+export interface UplinkSecrets {
+  /** The CA the backend's certificate must chain to (DER). */
+  ca: Uint8Array | null;
+  certificate: Uint8Array | null;
+  key: Uint8Array | null;
+  token: string | null;
+}
+
+export const DEFAULT_WINDOW = { from: '00:30', to: '04:00' };
+const FIRST_BACKOFF_MS = 60000;
+const MAX_BACKOFF_MS = 3600000;
+const REQUEST_TIMEOUT_MS = 30000;
+const UPLOADS_KEPT = 16;
+
+export interface UploadRecord {
+  /** Wall time it started (ms). */
+  at: number;
+  reason: 'schedule' | 'backlog' | 'network-up' | 'retry' | 'now' | 'boot';
+  batches: number;
+  entries: number;
+  bytes: number;
+  /** Sequence numbers sent, first..last; 0 when nothing was due. */
+  first: number;
+  last: number;
+  /** null when it succeeded. */
+  error: string | null;
+}
+
+export interface UplinkStats {
+  attempts: number;
+  batches: number;
+  entries: number;
+  bytes: number;
+  failures: number;
+  lastError: string | null;
+  /** Wall time of the last success, and of the next planned attempt (ms); null when none. */
+  lastSuccess: number | null;
+  next: number | null;
+  uploads: UploadRecord[];
+}
+
+/** "HH:MM" as minutes after midnight, or null. */
+export function minutesOf(text: string): number | null {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+}
+
+/** Where in the window this device delivers: seconds after its start, spread evenly over devices by FNV-1a of the id. */
+export function slotSeconds(deviceId: string, window: { from: string; to: string }): number {
+  const from = minutesOf(window.from) ?? 30;
+  let to = minutesOf(window.to) ?? 240;
+  if (to <= from) to += 1440;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) {
+    h ^= deviceId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % ((to - from) * 60);
+}
+
+export class Uplink {
+  readonly settings: UplinkSettings;
+  readonly stats: UplinkStats = { attempts: 0, batches: 0, entries: 0, bytes: 0, failures: 0, lastError: null, lastSuccess: null, next: null, uploads: [] };
+  private readonly http: HttpPort;
+  private readonly clock: ClockPort;
+  private readonly network: NetworkPort;
+  private readonly log: ReadingLog;
+  private readonly time: Timekeeper;
+  private readonly zone: string;
+  private readonly secrets: UplinkSecrets;
+  private readonly say: (line: string) => void;
+  private readonly buffer = new Uint8Array(MAX_BATCH);
+  private timer: Timer | null = null;
+  private busy = false;
+  private backoff = 0;
+  /** Entries up to this time (ms) are due; Infinity after "upload now"; -Infinity when nothing is. */
+  private dueUntil = -Infinity;
+
+  constructor(
+    ports: { http: HttpPort; clock: ClockPort; network: NetworkPort },
+    log: ReadingLog,
+    time: Timekeeper,
+    settings: UplinkSettings,
+    secrets: UplinkSecrets,
+    zone: string,
+    say: (line: string) => void,
+  ) {
+    this.http = ports.http;
+    this.clock = ports.clock;
+    this.network = ports.network;
+    this.log = log;
+    this.time = time;
+    this.settings = settings;
+    this.secrets = secrets;
+    this.zone = zone;
+    this.say = say;
+  }
+
+  start(): void {
+    this.network.onEvent((event) => {
+      if (event === 'up' && this.time.synced) this.catchUp('network-up');
+    });
+    this.time.onSynced(() => this.catchUp('boot'));
+    if (this.time.synced) this.catchUp('boot');
+  }
+
+  stop(): void {
+    if (this.timer) this.clock.cancel(this.timer);
+    this.timer = null;
+  }
+
+  /** Sends everything the log holds, now. */
+  uploadNow(): void {
+    this.dueUntil = Infinity;
+    this.backoff = 0;
+    void this.attempt('now');
+  }
+
+  /** The last midnight (local) before `t`: day-after delivery sends up to it. */
+  private midnightBefore(t: number): number {
+    const l = toLocal(this.zone, t);
+    return fromLocal(this.zone, l.year, l.month, l.day, 0, 0, 0);
+  }
+
+  /** The next delivery slot after `t`: the window's start plus this device's offset, today or tomorrow. */
+  private nextSlot(t: number): number {
+    const start = minutesOf(this.settings.window.from) ?? 30;
+    const offset = slotSeconds(this.settings.deviceId, this.settings.window);
+    const l = toLocal(this.zone, t);
+    for (let d = 0; d < 3; d++) {
+      const slot = fromLocal(this.zone, l.year, l.month, l.day + d, 0, start, offset);
+      if (slot > t) return slot;
+    }
+    return t + 86400000;
+  }
+
+  /** After a boot or an outage: anything older than the last midnight that is not uploaded goes now; then the schedule. */
+  private catchUp(reason: UploadRecord['reason']): void {
+    if (this.busy) return;
+    const now = this.time.now();
+    const midnight = this.midnightBefore(now);
+    const first = this.log.read(this.log.cursor + 1, 1)[0];
+    if (first && first.time <= midnight && (this.dueUntil !== -Infinity || now >= this.nextSlot(midnight))) {
+      // Past today's slot (or an attempt already failed): the backlog goes now, not at the next slot.
+      this.dueUntil = Math.max(this.dueUntil, midnight);
+      this.backoff = 0;
+      void this.attempt(reason);
+      return;
+    }
+    this.plan(this.nextSlot(now), 'schedule');
+  }
+
+  private plan(at: number, reason: UploadRecord['reason']): void {
+    if (this.timer) this.clock.cancel(this.timer);
+    this.stats.next = at;
+    this.timer = this.clock.after(Math.max(0, at - this.time.now()), () => {
+      this.timer = null;
+      if (reason === 'schedule') this.dueUntil = Math.max(this.dueUntil, this.midnightBefore(this.time.now()));
+      void this.attempt(reason);
+    });
+  }
+
+  private tls(): TlsOptions | undefined {
+    if (!this.settings.url.startsWith('https:')) return undefined;
+    if (!this.secrets.ca) return undefined;
+    return this.settings.auth === 'certificate' && this.secrets.certificate && this.secrets.key
+      ? { ca: this.secrets.ca, certificate: this.secrets.certificate, key: this.secrets.key }
+      : { ca: this.secrets.ca };
+  }
+
+  /** Sends what is due, batch by batch, until it is all stored or something fails. */
+  private async attempt(reason: UploadRecord['reason']): Promise<void> {
+    if (this.busy || !this.time.synced) return;
+    if (this.network.address() === null) {
+      // No Wi-Fi: nothing to try until it is back (its "up" event sends the backlog).
+      if (this.dueUntil === -Infinity) this.dueUntil = this.midnightBefore(this.time.now());
+      this.stats.lastError = 'waiting for the network';
+      this.stats.next = null;
+      return;
+    }
+    this.busy = true;
+    this.stats.attempts++;
+    const record: UploadRecord = { at: this.time.now(), reason, batches: 0, entries: 0, bytes: 0, first: 0, last: 0, error: null };
+    try {
+      for (;;) {
+        const until = this.dueUntil;
+        const writer = new BatchWriter(this.settings.deviceId, this.log.cursor + 1, this.buffer);
+        this.log.forEach(this.log.cursor + 1, (e) => e.time <= until && writer.add(e));
+        if (!writer.entries) break;
+        const body = writer.finish();
+        const last = writer.firstSeq + writer.entries - 1;
+        const stored = await this.send(body);
+        if (stored < writer.firstSeq - 1) this.say(`uplink: the backend holds only up to entry ${stored}; it may have lost data`);
+        const acked = Math.min(stored, last);
+        if (acked > this.log.cursor) this.log.ack(acked);
+        if (!record.first) record.first = writer.firstSeq;
+        record.last = last;
+        record.batches++;
+        record.entries += writer.entries;
+        record.bytes += body.length;
+        this.stats.batches++;
+        this.stats.entries += writer.entries;
+        this.stats.bytes += body.length;
+        if (acked < last) throw new Error(`the backend stored only up to entry ${stored} of ${last}`);
+      }
+      this.dueUntil = -Infinity;
+      this.backoff = 0;
+      this.stats.lastSuccess = this.time.now();
+      if (record.entries) this.say(`uplink: ${record.entries} entries (${record.first}..${record.last}) in ${record.batches} batch(es), ${record.bytes} bytes`);
+      this.plan(this.nextSlot(this.time.now()), 'schedule');
+    } catch (e) {
+      record.error = e instanceof Error ? e.message : String(e);
+      this.stats.failures++;
+      this.stats.lastError = record.error;
+      this.backoff = this.backoff ? Math.min(MAX_BACKOFF_MS, this.backoff * 2) : FIRST_BACKOFF_MS;
+      this.say(`uplink: ${record.error}; next try in ${Math.round(this.backoff / 60000)} min`);
+      this.plan(this.time.now() + this.backoff, 'retry');
+    } finally {
+      this.busy = false;
+      this.stats.uploads.push(record);
+      if (this.stats.uploads.length > UPLOADS_KEPT) this.stats.uploads.shift();
+    }
+  }
+
+  /** One batch to the backend; the highest sequence number it has stored. */
+  private async send(body: Uint8Array): Promise<number> {
+    const headers: { [name: string]: string } = { 'content-type': BATCH_CONTENT_TYPE };
+    if (this.settings.auth === 'token' && this.secrets.token) headers.authorization = 'Bearer ' + this.secrets.token;
+    const request: ClientRequest = { url: this.settings.url.replace(/\/$/, '') + '/api/v1/ingest', method: 'POST', headers, body, timeout: REQUEST_TIMEOUT_MS };
+    const tls = this.tls();
+    if (tls) request.tls = tls;
+    else if (this.settings.url.startsWith('https:')) throw new Error('no CA to check the backend against: enrol the device');
+    const response = await this.http.request(request);
+    const text = String.fromCharCode.apply(null, Array.from(response.body.subarray(0, 512)));
+    if (response.status !== 200) {
+      let reason = text;
+      try {
+        reason = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        // not JSON: the text itself
+      }
+      throw new Error(`backend answered ${response.status}: ${reason}`);
+    }
+    const stored = (JSON.parse(text) as { stored?: unknown }).stored;
+    if (typeof stored !== 'number' || !Number.isInteger(stored) || stored < 0) throw new Error('backend answered without "stored"');
+    return stored;
+  }
+
+  /** For the status page: times as ISO text. */
+  describe(): object {
+    const s = this.stats;
+    return {
+      url: this.settings.url,
+      deviceId: this.settings.deviceId,
+      auth: this.settings.auth,
+      window: this.settings.window,
+      attempts: s.attempts,
+      batches: s.batches,
+      entries: s.entries,
+      bytes: s.bytes,
+      failures: s.failures,
+      lastError: s.lastError,
+      lastSuccess: s.lastSuccess === null ? null : isoUtc(Math.floor(s.lastSuccess / 1000) * 1000),
+      next: s.next === null ? null : isoUtc(Math.floor(s.next / 1000) * 1000),
+      pending: this.log.stats().unacknowledged,
+    };
+  }
+}
