@@ -148,9 +148,9 @@ export function registerRoutes(router: Router, portal: Portal): void {
     else if (!kv.get('apPassword')) throw new HttpError(400, 'choose a password for the access point too (8 to 63 characters)');
     portal.auth.setPassword(password);
     // The one who set it stays logged in with a fresh session; every other session ends.
-    const r = portal.auth.login(password);
+    const session = portal.auth.open();
     portal.changed('admin password set' + (apPassword ? ', access point password set' : ''));
-    return r.ok ? json(200, { csrf: r.session.csrf }, { 'set-cookie': sessionCookie(r.session) }) : json(200, { csrf: null, relogin: true });
+    return json(200, { csrf: session.csrf }, { 'set-cookie': sessionCookie(session) });
   });
   router.add('POST', '/api/wifi/scan', 'session', () => {
     if (portal.scan.state !== 'scanning') {

@@ -102,10 +102,15 @@ export class Auth {
     }
     this.attempts.push(now);
     if (!this.verify(password)) return { ok: false, status: 401, error: 'wrong password' };
-    const session: Session = { id: toHex(this.crypto.random(16)), csrf: toHex(this.crypto.random(16)), lastSeen: now };
+    return { ok: true, session: this.open() };
+  }
+
+  /** A new session (after a login, or for the owner who just set the password). */
+  open(): Session {
+    const session: Session = { id: toHex(this.crypto.random(16)), csrf: toHex(this.crypto.random(16)), lastSeen: this.clock.uptime() };
     this.sessions.push(session);
     if (this.sessions.length > MAX_SESSIONS) this.sessions.shift();
-    return { ok: true, session };
+    return session;
   }
 
   /** The request's session, when its cookie names a live one. */
