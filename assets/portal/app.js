@@ -112,7 +112,7 @@ function loadSetup() {
     $('q-enabled').checked = !!m;
     if (m) { $('q-host').value = m.host; $('q-port').value = m.port; $('q-user').value = m.user; $('q-topic').value = m.topic; }
     mqttFields();
-    goStep(pwSet ? Math.max(step, 1) : 0);
+    goStep(pwSet ? 1 : 0);
   }).catch(fail);
 }
 function tag(id, set) { var t = $(id); t.textContent = set ? 'set' : 'not set'; t.className = 'tag' + (set ? ' set' : ''); }
@@ -272,26 +272,29 @@ $('s-finish').onsubmit = function (ev) {
 
 // ---- status ----
 function age(ms) { return ms < 0 ? 'never' : ms < 90000 ? Math.round(ms / 1000) + ' s ago' : Math.round(ms / 60000) + ' min ago'; }
-function fmt(v) { return (Math.round(v.value * 1000) / 1000).toLocaleString() + ' ' + v.unit; }
+// TAF 14 channels: net power (import minus export) in W, per phase; voltages in V; currents in A.
+var CHANNELS = { p: 'Power', p1: 'Power L1', p2: 'Power L2', p3: 'Power L3', u1: 'Voltage L1', u2: 'Voltage L2', u3: 'Voltage L3', i1: 'Current L1', i2: 'Current L2', i3: 'Current L3' };
+function fmt(k, v) { return (Math.round(v * 10) / 10).toLocaleString('en') + ' ' + (k[0] === 'p' ? 'W' : k[0] === 'u' ? 'V' : 'A'); }
+function kb(n) { return n > 10485760 ? Math.round(n / 1048576) + ' MB' : Math.round(n / 1024) + ' KB'; }
 function status() {
   api('GET', '/api/status').then(function (s) {
     var d = $('diag');
     d.textContent = s.diagnosis.message;
     d.className = 'diag ' + s.diagnosis.level;
     $('banner').hidden = !s.portal.restartNeeded;
-    var L = s.line, log = s.log, u = s.uplink, up = u && u.uploads && u.uploads[u.uploads.length - 1];
+    var L = s.line, log = s.log, u = s.uplink;
     var facts = [
       ['Meter', (s.latest && s.latest.meterId || 'unknown') + ' \u00b7 ' + s.meterDescription],
       ['Last telegram', L.lastTelegramAt < 0 ? 'none yet' : age(s.uptime - L.lastTelegramAt)],
       ['Telegrams', L.readings + ' decoded, ' + (L.telegrams - L.readings) + ' rejected, ' + L.bytes + ' bytes'],
       ['Reading log', log ? log.entries + ' entries, ' + log.liveSectors + ' of ' + log.sectors + ' sectors (' + Math.round(100 * log.liveSectors / log.sectors) + '%)' : '-'],
       ['Oldest reading', log && log.oldest ? new Date(log.oldest).toISOString().replace('.000', '') : '-'],
-      ['Last upload', !u ? 'not enrolled' : up ? new Date(up.at).toISOString().replace(/\.\d+/, '') + ': ' + (up.error ? 'failed: ' + up.error : up.entries + ' entries') : 'none yet' + (u.lastError ? ' (' + u.lastError + ')' : '')],
+      ['Last upload', !u ? 'not enrolled' : (u.lastSuccess || 'none yet') + (u.lastError ? '; last try failed: ' + u.lastError : '') + '; ' + u.pending + ' entries pending'],
       ['Time', s.time.now ? s.time.now + ' (' + s.time.source + ')' : 'not synchronised'],
       ['Network', s.network.station ? s.network.ssid + ', ' + s.network.station : 'not connected' + (s.network.ssid ? ' (' + s.network.ssid + ')' : '')],
       ['Access point', s.network.accessPoint ? s.network.accessPoint.address + ' (' + s.network.accessPoint.reason + ')' : 'off'],
       ['Firmware', s.firmware], ['Uptime', Math.round(s.uptime / 60000) + ' min'],
-      ['Free heap', s.freeHeap == null ? '-' : Math.round(s.freeHeap / 1024) + ' KB']
+      ['Free heap', s.freeHeap == null ? '-' : kb(s.freeHeap)]
     ];
     var dl = $('facts');
     dl.textContent = '';
@@ -304,11 +307,11 @@ function status() {
     if (!v) { $('live-time').textContent = 'No live value yet.'; return; }
     Object.keys(v.values).forEach(function (k) {
       var tr = el('tr');
-      tr.appendChild(el('td', k));
-      tr.appendChild(el('td', fmt(v.values[k])));
+      tr.appendChild(el('td', CHANNELS[k] || k));
+      tr.appendChild(el('td', fmt(k, v.values[k])));
       t.appendChild(tr);
     });
-    $('live-time').textContent = v.time ? 'at ' + v.time : 'time not known yet';
+    $('live-time').textContent = v.time ? 'at ' + v.time.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC') : 'time not known yet';
   }).catch(function () {});
 }
 $('banner-restart').onclick = function () { api('POST', '/api/restart').then(restarting).catch(fail); };
@@ -324,7 +327,16 @@ $('a-read').onclick = function () {
 };
 $('a-upload').onclick = function () {
   var out = $('r-upload');
-  api('POST', '/api/uplink/now').then(function () { out.textContent = 'uploading: see Status'; }).catch(function (e) { out.textContent = e.message; });
+  out.textContent = 'uploading...';
+  api('POST', '/api/uplink/now').then(function () {
+    // The upload runs in the background: its result shows in the status a moment later.
+    setTimeout(function () {
+      api('GET', '/api/status').then(function (s) {
+        var u = s.uplink;
+        out.textContent = !u ? 'not enrolled' : u.lastError ? 'failed: ' + u.lastError : u.lastSuccess ? 'delivered: ' + u.pending + ' entries pending' : 'uploading: see Status';
+      }).catch(fail);
+    }, 3000);
+  }).catch(function (e) { out.textContent = e.message; });
 };
 $('a-restart').onclick = function () {
   if (confirm('Restart the gateway?')) api('POST', '/api/restart').then(restarting).catch(fail);
@@ -341,7 +353,9 @@ function events() {
     var sel = $('ev-kind');
     r.kinds.forEach(function (n) {
       for (var i = 0; i < sel.options.length; i++) if (sel.options[i].value === n) return;
-      sel.appendChild(el('option', n));
+      var o = el('option', n);
+      o.value = n;
+      sel.appendChild(o);
     });
     var ul = $('ev');
     ul.textContent = '';
