@@ -283,3 +283,35 @@ describe('the portal pages', () => {
     expect(listed.split(',').map((s) => s.trim().replace(/'/g, '')).sort()).toEqual([...files].sort());
   });
 });
+
+describe('the portal inside the XS engine', () => {
+  it('logs in, sets the password and a key, reports them only as set (the same code as on the ESP32)', async () => {
+    const { Simulation } = await import('../simulator/runner');
+    const { xsEngine } = await import('../hosts/sim/xs-engine');
+    const lines: string[] = [];
+    const sim = new Simulation({ meter: 'dlms-mbus', seed: 5, from: JUNE, until: JUNE + 5 * MINUTE, speed: 'max', faults: [], setup: 'portal', engine: xsEngine(), engineName: 'xs', log: (l) => lines.push(l) });
+    const c = new PortalClient(sim);
+    const seen: { [k: string]: PortalAnswer } = {};
+    const { errors } = await drive(sim, [
+      [10000, async () => {
+        seen.probe = await c.call('GET', '/generate_204');
+        seen.wrong = await c.call('POST', '/api/login', { password: 'nope-nope' });
+        await c.login(INITIAL);
+        seen.set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        c.csrf = seen.set.json().csrf;
+        seen.key = await c.call('POST', '/api/setup/keys', { key: '825DC0D167DEEB63F49DAB4F31A86CC7' });
+        seen.status = await c.call('GET', '/api/status');
+        seen.page = await c.call('GET', '/');
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    expect(seen.probe.status).toBe(302);
+    expect(seen.wrong.status).toBe(401);
+    expect(seen.set.status).toBe(200);
+    expect(seen.key.json().secretsSet).toMatchObject({ adminPassword: true, accessPointPassword: true, meterKey: true, authKey: false });
+    expect(seen.status.status).toBe(200);
+    expect(seen.status.json().firmware).toBe('0.2.0');
+    expect(seen.page.text).toContain('<title>SMGW.Lite</title>');
+    for (const t of [...lines, ...Object.values(seen).map((r) => r.text)]) expect(t.toUpperCase()).not.toContain('825DC0D167DEEB63F49DAB4F31A86CC7');
+  }, 60_000);
+});

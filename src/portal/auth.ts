@@ -76,7 +76,7 @@ export class Auth {
 
   /** Whether the owner has chosen a password (the initial one no longer works). */
   get hasPassword(): boolean {
-    return this.kv.get(HASH_KEY) !== undefined;
+    return this.kv.get(HASH_KEY) != null; // null, not undefined, when it crossed the XS bridge
   }
 
   setPassword(password: string): void {
@@ -89,7 +89,7 @@ export class Auth {
 
   verify(password: string): boolean {
     const stored = this.kv.get(HASH_KEY);
-    if (stored === undefined) return password === INITIAL_PASSWORD;
+    if (stored == null) return password === INITIAL_PASSWORD;
     return verifyPassword(this.crypto, stored, password);
   }
 

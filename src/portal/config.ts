@@ -163,7 +163,7 @@ export function setMqtt(kv: KeyValuePort, body: Body): void {
 
 /** Which secrets are set: all the page ever learns of them. */
 export function secretsSet(kv: KeyValuePort): { [name: string]: boolean } {
-  const has = (k: string) => kv.get(k) !== undefined || kv.getBytes(k) !== undefined;
+  const has = (k: string) => kv.get(k) != null || kv.getBytes(k) != null;
   return {
     adminPassword: has(HASH_KEY),
     accessPointPassword: has(AP_PASSWORD_KEY),
