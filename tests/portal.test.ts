@@ -93,6 +93,19 @@ describe('captive portal probes', () => {
   }, 60_000);
 });
 
+describe('the setup button', () => {
+  it('held at power-up, it opens the access point on a set-up device, which the home Wi-Fi does not close', async () => {
+    const lines: string[] = [];
+    const sim = await device('provisioned', lines, 5);
+    sim.world.kv.set('apPassword', 'ap-secret-22');
+    sim.world.setupButton = true;
+    const seen: unknown[] = [];
+    await drive(sim, [[60000, () => void seen.push(sim.device.boot!.network.isUp, sim.device.boot!.network.accessPoint)]]);
+    expect(seen).toEqual([true, { ssid: 'SMGW.Lite', password: 'ap-secret-22' }]);
+    expect(lines).toContain('portal: access point SMGW.Lite open at 192.168.4.1 (setup button held)');
+  }, 60_000);
+});
+
 describe('login and CSRF', () => {
   it('refuses a wrong password, a missing or wrong CSRF token, and a burst of logins', async () => {
     const sim = await device('portal', []);
