@@ -1,7 +1,11 @@
 // smgw sim: the firmware on the desktop against a virtual meter.
 
 import { parseArgs } from 'node:util';
-import { Simulation, type SimOptions, type SimReport } from '../simulator/runner';
+import { SIM_ADMIN_PASSWORD, Simulation, type SimOptions, type SimReport } from '../simulator/runner';
+import { HASH_KEY, INITIAL_PASSWORD } from '../src/portal/auth';
+import { setupDone } from '../src/portal/config';
+import { AP_SSID } from '../src/portal/access';
+import { loadSettings } from '../src/config/settings';
 import { METER_KINDS, type MeterKind } from '../simulator/meters/index';
 import { parseTime } from '../simulator/faults';
 import { fail, parseKey } from './usage';
@@ -120,7 +124,17 @@ export async function simCommand(argv: string[]): Promise<number> {
     backendPort,
     bundle,
     onStart: ({ backend: url, backendDir }) => {
-      if (url && !values.quiet && speed !== 'max') process.stdout.write(`smgw sim: the backend: ${url} (CA, admin and household tokens in ${backendDir}/pki)\n`);
+      if (url && !values.quiet && speed !== 'max') {
+        process.stdout.write(`smgw sim: the backend: ${url} (CA, admin and household tokens in ${backendDir}/pki)\n`);
+        if (sim.setup === 'portal' && !loadSettings(sim.world.kv).uplink.url) {
+          const a = `curl -s --cacert ${backendDir}/pki/ca.pem -H "Authorization: Bearer $(cat ${backendDir}/pki/admin-token)" -H content-type:application/json`;
+          process.stdout.write(
+            `smgw sim: for the portal's Backend step, an enrolment bundle from this backend's admin API:\n` +
+              `  ${a} -d '{"name":"Home"}' ${url}/api/v1/admin/households     # note household.id\n` +
+              `  ${a} -d '{"householdId":"HOUSEHOLD_ID"}' ${url}/api/v1/admin/devices > bundle.json\n`,
+          );
+        }
+      }
     },
     log: values.quiet || speed === 'max' ? undefined : (line) => process.stdout.write(line + '\n'),
   };
@@ -135,7 +149,14 @@ export async function simCommand(argv: string[]): Promise<number> {
     fail((e as Error).message);
   }
   if (portalPort !== undefined) {
-    process.stdout.write(`smgw sim: ${meter} meter, speed ${speed}; the device's status: http://127.0.0.1:${portalPort}/api/status\n`);
+    const configured = sim.world.kv.get(HASH_KEY) !== undefined && setupDone(sim.world.kv);
+    process.stdout.write(
+      `smgw sim: ${meter} meter, speed ${speed}; the device's portal: http://127.0.0.1:${portalPort}/\n` +
+        (configured
+          ? `smgw sim: log in with the admin password set in the portal${sim.setup === 'provisioned' && sim.world.kv.get(HASH_KEY) ? ` (a provisioned device: ${SIM_ADMIN_PASSWORD})` : ''}\n`
+          : `smgw sim: the device is not set up: open http://127.0.0.1:${portalPort}/#setup and log in with the initial password ${INITIAL_PASSWORD}\n` +
+            `smgw sim: (on a real device: join the Wi-Fi ${AP_SSID} with that password; the phone opens the setup page)\n`),
+    );
   }
   const stop = () => sim.scheduler.stop();
   process.once('SIGINT', stop);

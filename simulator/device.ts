@@ -14,10 +14,12 @@ import { NorFlash, PowerCut } from '../hosts/sim/flash';
 import { FileKeyValue } from '../hosts/sim/kv';
 import { NetworkWorld, SimNetwork } from '../hosts/sim/network';
 import { InProcessServers, SimHttp } from '../hosts/sim/http';
+import { DiskAssets } from '../hosts/sim/assets';
+import { SimSystem } from '../hosts/sim/system';
 import type { Scheduler } from './world/scheduler';
 import { readingJson } from '../src/meter/format';
 
-export type BootCause = 'power-on' | 'power-cut' | 'crash';
+export type BootCause = 'power-on' | 'power-cut' | 'crash' | 'restart';
 
 /** What is outside the device's RAM: survives a power cut. */
 export interface DeviceWorld {
@@ -29,6 +31,10 @@ export interface DeviceWorld {
   servers: InProcessServers;
   /** Device port -> real port (the portal when a person uses it). */
   realPorts: Map<number, number>;
+  /** The portal's pages (assets/portal/). */
+  assets: DiskAssets;
+  /** Whether the setup button is held at power-up. */
+  setupButton?: boolean;
   log: (line: string) => void;
 }
 
@@ -69,6 +75,7 @@ export class DeviceBoot {
   readonly serial: SimSerial;
   readonly network: SimNetwork;
   readonly http: SimHttp;
+  readonly system: SimSystem;
   private alive = true;
   private readonly device: SimDevice;
 
@@ -79,6 +86,8 @@ export class DeviceBoot {
     this.serial = new SimSerial(world.lines, run);
     this.network = new SimNetwork(world.network, world.scheduler, run);
     this.http = new SimHttp(world.scheduler, world.servers, world.realPorts, run, () => this.network.isUp, () => this.alive);
+    // The firmware asks for a restart from inside one of its callbacks: the boot ends after that callback returns.
+    this.system = new SimSystem(() => void world.scheduler.after(0, () => device.restart(this)), world.setupButton ?? false);
   }
 
   /** Runs a callback into the firmware, unless this boot is over; a power cut or a crash ends it. */
@@ -118,6 +127,8 @@ export class DeviceBoot {
       crypto: nodeCrypto,
       network: this.network,
       http: this.http,
+      assets: world.assets,
+      system: this.system,
       // A dead boot says nothing more (its last words were cut off with the power).
       log: (line) => {
         if (this.alive) world.log(line);
@@ -209,6 +220,12 @@ export class SimDevice {
     }
     this.firmware = firmware;
     this.onBoot?.(firmware);
+  }
+
+  /** The firmware restarts the device (the portal's restart, the end of setup, a factory reset). */
+  restart(boot: DeviceBoot): void {
+    if (boot !== this.boot || !boot.isAlive) return;
+    void this.end('restart');
   }
 
   /** The power fails now. */

@@ -18,6 +18,7 @@ import { NorFlash } from '../hosts/sim/flash';
 import { FileKeyValue } from '../hosts/sim/kv';
 import { NetworkWorld, SIM_WIFI } from '../hosts/sim/network';
 import { InProcessServers } from '../hosts/sim/http';
+import { DiskAssets } from '../hosts/sim/assets';
 import { DEFAULT_SETTINGS, PROTOCOL_DEFAULTS, METER_KEY, WIFI_PASSWORD_KEY, saveSettings } from '../src/config/settings';
 import { validTaf, type TafSettings } from '../src/taf/settings';
 import { isoUtc } from '../src/time/zone';
@@ -30,12 +31,17 @@ import { tmpdir } from 'node:os';
 import type { RunningBackend } from '../backend/main';
 import type { GapReason, SeriesKind } from '../src/store/entries';
 import { installNodeText } from '../hosts/sim/text';
+import { nodeCrypto } from '../hosts/sim/crypto';
+import { HASH_KEY, hashPassword } from '../src/portal/auth';
+import { markSetupDone } from '../src/portal/config';
 import type { LineSettings } from '../src/ports/serial';
 
 // The Node host decodes text natively (hosts/sim/text.ts).
 installNodeText();
 
 export const FLASH_SIZE = 64 * 1024;
+/** The portal's admin password of a provisioned device (tests log in with it). */
+export const SIM_ADMIN_PASSWORD = 'simulated-admin';
 const DAY = 86400000;
 
 export interface SimOptions {
@@ -50,6 +56,14 @@ export interface SimOptions {
   days?: number;
   speed: number | 'max';
   portalPort?: number;
+  /**
+   * How a fresh device (an empty state) is set up: 'provisioned', as if its
+   * owner had gone through the portal (the meter, the home Wi-Fi, the admin
+   * password SIM_ADMIN_PASSWORD, enrolled with an embedded backend); or
+   * 'portal', left unconfigured for a person or a browser test to set up in
+   * the portal (no enrolment either). Default: 'portal' with a portal port.
+   */
+  setup?: 'provisioned' | 'portal';
   /** Faults, or their specifications as `--fault` takes them (times relative to the run's start). */
   faults: (Fault | string)[];
   /** A file for the meter log (JSON lines), or a function to receive each sample. */
@@ -201,19 +215,26 @@ export class Simulation {
       network,
       servers: new InProcessServers(),
       realPorts,
+      assets: new DiskAssets(),
       log: options.log ?? (() => undefined),
     };
     this.device = new SimDevice(this.world, options.engine ?? nodeEngine);
-    this.provision(key);
+    if (this.setup === 'provisioned') this.provision(key);
     this.faults = options.faults.map((f) => (typeof f === 'string' ? parseFault(f, this.from) : f));
     for (const f of this.faults) this.applyFault(f, line, network);
     if (typeof options.meterLog === 'function') this.sampleListeners.push(options.meterLog);
+  }
+
+  get setup(): 'provisioned' | 'portal' {
+    return this.options.setup ?? (this.options.portalPort !== undefined ? 'portal' : 'provisioned');
   }
 
   /** A device fresh out of the box is set up for the meter and the home network, as its owner would do in the portal. */
   private provision(key: Uint8Array | null): void {
     const kv = this.world.kv;
     if (kv.get('settings')) return;
+    kv.set(HASH_KEY, hashPassword(nodeCrypto, SIM_ADMIN_PASSWORD));
+    markSetupDone(kv);
     const defaults = PROTOCOL_DEFAULTS[protocolOf(this.options.meter)];
     saveSettings(kv, {
       ...DEFAULT_SETTINGS,
@@ -352,6 +373,10 @@ export class Simulation {
       now: () => this.scheduler.now,
     });
     if (!existsSync(tokenFile)) writeFileSync(tokenFile, adminToken + '\n', { mode: 0o600 });
+    if (!settings.uplink.url && this.setup === 'portal') {
+      // The owner enrols the device in the portal, with a bundle from this backend's admin.
+      return;
+    }
     if (!settings.uplink.url) {
       const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
       const household = await this.backend.app.inject({ method: 'POST', url: '/api/v1/admin/households', headers: admin, payload: { name: 'Simulated household', zone: settings.zone } });

@@ -9,25 +9,20 @@ import { ReplayGuard } from './meter/replay';
 import { readingJson } from './meter/format';
 import type { Reading } from './meter/reading';
 import type { Ports } from './ports/index';
-import type { HttpRequest, HttpResponse, HttpServer } from './ports/http';
 import { ReadingLog } from './store/reading-log';
 import { TafRecorder, type DemandCallback } from './taf/recorder';
 import { LiveRing } from './taf/live';
 import { Timekeeper } from './time/timekeeper';
 import { isoUtc } from './time/zone';
 import { EventLog, type EventKind } from './events';
-import { entryJson } from './store/json';
-import type { LogEntry } from './store/entries';
 import { Uplink } from './uplink/uplink';
 import { loadUplinkSecrets } from './uplink/enrolment';
+import { Portal } from './portal/portal';
 
 export const FIRMWARE_VERSION = '0.2.0';
 
 /** How often the DLMS frame counters are saved (replay protection across restarts). */
 const SAVE_COUNTERS_MS = 15 * 60000;
-
-/** Most log entries one request returns (the device's HTTP server builds the body in RAM). */
-const MAX_ENTRIES_PER_REQUEST = 100;
 
 /** Protocols whose meters keep a clock the grid operator sets: trusted until SNTP answers. */
 const METER_CLOCKS: { [protocol: string]: true } = { dlms: true, dsmr: true };
@@ -38,6 +33,9 @@ export class Gateway {
   readonly time: Timekeeper;
   readonly live: LiveRing;
   readonly events = new EventLog();
+  readonly firmware = FIRMWARE_VERSION;
+  /** The HTTP server on port 80: pages, API, captive-portal probes, the setup access point. */
+  readonly portal: Portal;
   settings: Settings;
   /** The newest reading, for the status page. */
   latest: Reading | null = null;
@@ -47,23 +45,21 @@ export class Gateway {
   /** Delivery to the backend, when the device is enrolled. */
   uplink: Uplink | null = null;
   private readonly guard: ReplayGuard;
-  private server: HttpServer | null = null;
-  /** The last reading on demand asked for over HTTP. */
-  private demand: { state: 'pending' } | { state: 'done'; entry: LogEntry } | { state: 'failed'; error: string } | null = null;
 
   constructor(ports: Ports) {
     this.ports = ports;
     this.settings = loadSettings(ports.kv);
     this.guard = new ReplayGuard(ports.kv);
     this.reader = new MeterReader(ports.serial, ports.clock, ports.crypto, this.guard);
-    this.time = new Timekeeper(ports.clock, ports.network, this.settings.sntp, (line) => this.note('time', line));
+    this.time = new Timekeeper(ports.clock, ports.network, this.settings.sntp, (line) => this.event('time', line));
     this.live = new LiveRing(this.settings.taf.live);
-    this.reader.onSecurityEvent((message) => this.note('security', 'security: ' + message));
+    this.reader.onSecurityEvent((message) => this.event('security', 'security: ' + message));
+    this.portal = new Portal(this);
   }
 
   start(): void {
     const { clock, kv } = this.ports;
-    this.log = new ReadingLog(this.ports.flash, (line) => this.note('store', line));
+    this.log = new ReadingLog(this.ports.flash, (line) => this.event('store', line));
     const recorder = new TafRecorder(this.log, this.time, clock, this.settings.taf, this.settings.zone, (line) => this.ports.log(line));
     this.recorder = recorder;
     const meterClock = METER_CLOCKS[this.settings.meter.protocol] === true;
@@ -77,10 +73,7 @@ export class Gateway {
       recorder.offer(r, uptime);
       this.live.offer(r, uptime);
     });
-    const keys = loadKeys(kv);
-    this.reader.start(this.settings.meter, this.settings.zone, keys.key, keys.authKey);
-    keys.key?.fill(0);
-    keys.authKey?.fill(0);
+    this.startReader();
     this.time.start();
     const u = this.settings.uplink;
     if (u.url && u.deviceId) {
@@ -89,7 +82,7 @@ export class Gateway {
     }
     clock.every(SAVE_COUNTERS_MS, () => this.guard.save());
     if (this.settings.wifi.ssid) this.ports.network.connect(this.settings.wifi.ssid, loadWifiPassword(kv) ?? '');
-    this.server = this.ports.http.serve(80, (request) => this.handle(request));
+    this.portal.start();
     this.ports.log(`smgw-lite ${FIRMWARE_VERSION}: reading ${this.settings.meter.protocol} on the ${this.settings.meter.connector} port`);
   }
 
@@ -99,8 +92,15 @@ export class Gateway {
     this.recorder?.stop();
     this.uplink?.stop();
     this.guard.save();
-    this.server?.close();
-    this.server = null;
+    this.portal.stop();
+  }
+
+  /** Opens the meter line with the stored settings and keys (at start, and after the portal's auto-detect borrowed it). */
+  startReader(): void {
+    const keys = loadKeys(this.ports.kv);
+    this.reader.start(this.settings.meter, this.settings.zone, keys.key, keys.authKey);
+    keys.key?.fill(0);
+    keys.authKey?.fill(0);
   }
 
   /** TAF 6: a reading now, from the next telegram, into the log. */
@@ -121,7 +121,8 @@ export class Gateway {
     this.reader.onReading((r) => this.ports.log(readingJson(r)));
   }
 
-  private note(kind: EventKind, message: string): void {
+  /** Records an event (the event log, and the console). Never give it a secret. */
+  event(kind: EventKind, message: string): void {
     const uptime = this.ports.clock.uptime();
     this.events.add({ uptime, time: this.time.synced ? this.time.wall(uptime) : null, kind, message });
     this.ports.log(message);
@@ -149,57 +150,4 @@ export class Gateway {
   liveValues(max?: number): { time: string | null; values: object }[] {
     return this.live.recent(max).map((v) => ({ time: this.time.synced ? isoUtc(Math.round(this.time.wall(v.at))) : null, values: v.values }));
   }
-
-  private handle(request: HttpRequest): HttpResponse {
-    const q = request.path.indexOf('?');
-    const path = q < 0 ? request.path : request.path.slice(0, q);
-    const query = q < 0 ? '' : request.path.slice(q + 1);
-    const get = request.method === 'GET';
-    if (get && path === '/api/status') return json(200, this.status());
-    if (get && path === '/api/live') return json(200, this.liveValues(numberParam(query, 'max', this.live.capacity)));
-    if (get && path === '/api/readings') {
-      const from = numberParam(query, 'from', 0);
-      const limit = Math.min(numberParam(query, 'limit', MAX_ENTRIES_PER_REQUEST), MAX_ENTRIES_PER_REQUEST);
-      if (!this.log) return json(503, { error: 'the reading log is not open' });
-      return json(200, { cursor: this.log.cursor, next: this.log.next, entries: this.log.read(from, limit).map(entryJson) });
-    }
-    if (path === '/api/uplink/now' && request.method === 'POST') {
-      return this.uploadNow() ? json(202, { state: 'uploading' }) : json(409, { error: 'the device is not enrolled with a backend' });
-    }
-    if (path === '/api/readings/demand') {
-      if (request.method === 'POST') {
-        if (this.demand?.state === 'pending') return json(409, { error: 'a reading on demand is already being taken' });
-        this.demand = { state: 'pending' };
-        this.readNow((error, entry) => {
-          this.demand = error || !entry ? { state: 'failed', error: error ? error.message : 'no reading' } : { state: 'done', entry };
-        });
-        // Refused at once (no time yet) or, rarely, answered at once; usually taken from the next telegram.
-        const state = this.demandJson().state;
-        return json(state === 'pending' ? 202 : state === 'done' ? 201 : 503, this.demandJson());
-      }
-      if (get) return this.demand ? json(200, this.demandJson()) : json(404, { error: 'no reading on demand was asked for' });
-    }
-    return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found\n' };
-  }
-
-  private demandJson(): { state: string; entry?: object; error?: string } {
-    const d = this.demand!;
-    return d.state === 'done' ? { state: d.state, entry: entryJson(d.entry) } : d;
-  }
-}
-
-function json(status: number, body: unknown): HttpResponse {
-  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify(body) };
-}
-
-/** A non-negative integer query parameter, or the fallback. */
-function numberParam(query: string, name: string, fallback: number): number {
-  for (const part of query.split('&')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq) === name) {
-      const n = Number(part.slice(eq + 1));
-      return Number.isInteger(n) && n >= 0 ? n : fallback;
-    }
-  }
-  return fallback;
 }

@@ -2,7 +2,7 @@
 // events (a replayed telegram), time corrections, readings lost to a full
 // log. A bounded ring in RAM; each line also goes to the console.
 
-export type EventKind = 'security' | 'time' | 'store';
+export type EventKind = 'security' | 'time' | 'store' | 'config';
 
 export interface DeviceEvent {
   /** Uptime (ms) and wall time (ms, null when the time was not known). */

@@ -38,3 +38,10 @@ describe('the firmware layout', () => {
     }
   });
 });
+
+describe('the portal pages in the ESP32 build', () => {
+  it('are the manifest\'s resources', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'manifest.json'), 'utf8'));
+    expect(manifest.resources['*']).toContain('./assets/portal/*');
+  });
+});

@@ -218,11 +218,16 @@ describe('TAF 6 on demand and TAF 14 live values, over the device HTTP API', () 
     const sim = new Simulation({ meter: 'dlms-mbus', seed: 7, from: JUNE, days: 1 / 24, speed: 'max', faults: [] });
     const samples: MeterSample[] = [];
     sim.onSample((s) => samples.push(s));
+    const { PortalClient } = await import('./support/portal');
+    const { SIM_ADMIN_PASSWORD } = await import('../simulator/runner');
+    const portal = new PortalClient(sim);
     const call = async (method: string, path: string) => {
-      const r = await sim.world.servers.handle(80, { method, path, headers: {}, body: null });
-      return { status: r.status, body: JSON.parse(String(r.body)) };
+      const r = await portal.call(method, path);
+      return { status: r.status, body: r.json() };
     };
     const answers: { status: number; body: any }[] = [];
+    // The API is behind the portal's login.
+    sim.scheduler.at(JUNE + 20 * MINUTE + 1000, () => portal.login(SIM_ADMIN_PASSWORD));
     sim.scheduler.at(JUNE + 20 * MINUTE + 2000, async () => void answers.push(await call('POST', '/api/readings/demand')));
     sim.scheduler.at(JUNE + 20 * MINUTE + 9000, async () => void answers.push(await call('GET', '/api/readings/demand')));
     sim.scheduler.at(JUNE + 30 * MINUTE + 2000, async () => void answers.push(await call('GET', '/api/live?max=5')));

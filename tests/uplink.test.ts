@@ -13,6 +13,7 @@ import { DAY, JUNE, boundariesFrom, energyOf, logEntries, simulate, type SimRun 
 import { freshDatabase, pgReachable, PG_ADMIN_URL } from './support/pg';
 import { startBackend } from '../backend/main';
 import { slotSeconds } from '../src/uplink/uplink';
+import { PortalClient } from './support/portal';
 
 const QUARTER = 900000;
 const pg = await pgReachable();
@@ -101,11 +102,14 @@ describe('day-after delivery through the simulator', () => {
   it('with a device token instead of a client certificate (a proxy terminating TLS); no secret in the device log or status', async () => {
     const lines: string[] = [];
     const statuses: string[] = [];
-    const { Simulation } = await import('../simulator/runner');
+    const { Simulation, SIM_ADMIN_PASSWORD } = await import('../simulator/runner');
     const sim = new Simulation({ meter: 'dlms-mbus', seed: 3, from: JUNE, days: 2, speed: 'max', faults: [], backend: 'embedded', backendAuth: 'token', log: (l) => lines.push(l) });
+    const portal = new PortalClient(sim);
     sim.scheduler.at(JUNE + DAY + 3 * 3600000, async () => {
-      const r = await sim.world.servers.handle(80, { method: 'GET', path: '/api/status', headers: {}, body: null });
-      statuses.push(String(r.body));
+      await portal.login(SIM_ADMIN_PASSWORD);
+      const r = await portal.call('GET', '/api/status');
+      expect(r.status).toBe(200);
+      statuses.push(r.text);
     });
     const report = await sim.run();
     expect(report.uplink).toMatchObject({ pending: 0, failures: 0 });
@@ -119,11 +123,15 @@ describe('day-after delivery through the simulator', () => {
 
   it('no client key or certificate in the device log, its status or the report', async () => {
     const lines: string[] = [];
-    const { Simulation } = await import('../simulator/runner');
+    const { Simulation, SIM_ADMIN_PASSWORD } = await import('../simulator/runner');
     const sim = new Simulation({ meter: 'sml', seed: 3, from: JUNE, days: 1, speed: 'max', faults: [], backend: 'embedded', log: (l) => lines.push(l) });
     let status = '';
+    const portal = new PortalClient(sim);
     sim.scheduler.at(JUNE + 20 * 3600000, async () => {
-      status = String((await sim.world.servers.handle(80, { method: 'GET', path: '/api/status', headers: {}, body: null })).body);
+      await portal.login(SIM_ADMIN_PASSWORD);
+      const r = await portal.call('GET', '/api/status');
+      expect(r.status).toBe(200);
+      status = r.text;
     });
     const report = await sim.run();
     const key = Buffer.from(sim.world.kv.getBytes('uplinkKey')!).toString('base64');

@@ -39,7 +39,17 @@ interface Exchange {
   headers: { [name: string]: string };
   body: Uint8Array | null;
   refused: number;
+  /** A response body sent in fragments, and how much of it is out. */
+  out?: Uint8Array;
+  sent?: number;
 }
+
+/**
+ * Bodies larger than this go out in fragments as the socket has room: the
+ * server writes a one-shot body only once the socket can take all of it, which
+ * a 17 KB page never fits (lwIP's send buffer is a few KB).
+ */
+const ONE_SHOT_MAX = 1024;
 
 function buffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
@@ -85,8 +95,21 @@ export class Esp32Http implements HttpPort {
           const headers: string[] = [];
           for (const name in r.headers) headers.push(name, r.headers[name]);
           // Strings go out as UTF-8 bytes: the server itself sends strings as ASCII only.
-          const body = typeof r.body === 'string' ? ArrayBuffer.fromString(r.body) : buffer(r.body);
-          return { status: r.status, headers, body };
+          const bytes = typeof r.body === 'string' ? new Uint8Array(ArrayBuffer.fromString(r.body)) : r.body;
+          if (bytes.length <= ONE_SHOT_MAX) return { status: r.status, headers, body: buffer(bytes) };
+          headers.push('content-length', String(bytes.length));
+          this.x!.out = bytes;
+          this.x!.sent = 0;
+          return { status: r.status, headers, body: true };
+        }
+        case Server.responseFragment: {
+          const x = this.x!;
+          const room = Number(value);
+          if (!x.out || x.sent! >= x.out.length || !(room > 0)) return undefined;
+          // A copy of the next piece (a resource's bytes stay in flash until then).
+          const piece = x.out.slice(x.sent!, Math.min(x.out.length, x.sent! + room));
+          x.sent! += piece.length;
+          return piece.buffer as ArrayBuffer;
         }
       }
       return undefined;

@@ -11,6 +11,8 @@ import { Esp32Http } from './http';
 import { Esp32KeyValue } from './kv';
 import { Esp32Network } from './network';
 import { Esp32Serial } from './serial';
+import { Esp32Assets } from './assets';
+import { Esp32System } from './system';
 
 export default function main(): void {
   const ports: Ports = {
@@ -21,6 +23,8 @@ export default function main(): void {
     crypto: esp32Crypto,
     network: new Esp32Network(),
     http: new Esp32Http(),
+    assets: new Esp32Assets(),
+    system: new Esp32System(device.setupButton),
     log: (line) => trace(line + '\n'),
   };
   const gateway = new Gateway(ports);

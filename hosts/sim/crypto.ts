@@ -1,6 +1,6 @@
 // Crypto port on Node: node:crypto. Keys stay in KeyObjects, outside the JS heap.
 
-import { createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createHash, createSecretKey, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
 import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
 
 const COUNTER_2 = Uint8Array.of(0, 0, 0, 2);
@@ -45,6 +45,13 @@ class NodeAesKey implements AesKey {
   }
 }
 
+function bytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
 export const nodeCrypto: CryptoPort = {
   importKey: (key) => new NodeAesKey(key),
+  sha256: (data) => bytes(createHash('sha256').update(data).digest()),
+  pbkdf2: (password, salt, iterations, length) => bytes(pbkdf2Sync(password, salt, iterations, length, 'sha256')),
+  random: (length) => bytes(randomBytes(length)),
 };

@@ -100,6 +100,12 @@ export class SimHttp implements HttpPort {
         res.end(typeof response.body === 'string' ? response.body : Buffer.from(response.body));
       });
     });
+    // A restarted device listens again while the last boot's port may still be closing: try again shortly.
+    let tries = 0;
+    server.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE' && ++tries < 20) setTimeout(() => server.listen(real, '127.0.0.1'), 250);
+      else process.stderr.write(`smgw sim: the portal cannot listen on 127.0.0.1:${real}: ${e.message}\n`);
+    });
     server.listen(real, '127.0.0.1');
     this.servers.push(server);
     return { close: () => server.close() };

@@ -113,6 +113,10 @@ class XsFirmware implements Firmware {
         return call(this.ports.network);
       case 'http':
         return this.http(method, args);
+      case 'assets':
+        return call(this.ports.assets);
+      case 'system':
+        return call(this.ports.system);
       case 'log':
         this.ports.log(String(args[0]));
         return null;

@@ -7,6 +7,9 @@
 //   'g' handle iv(12) aadLength(2) aad tagLength(1) tag ciphertext -> plaintext
 //   's' handle iv(12) data                       -> keystream-applied data
 //   'c' handle                                   -> closes
+//   'h' 0 data                                   -> SHA-256 (32)
+//   'p' 0 iterations(4) length(1) saltLength(1) salt password -> PBKDF2-HMAC-SHA-256
+//   'r' 0 length(1)                              -> random bytes
 
 import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
 
@@ -14,6 +17,9 @@ export const OP_IMPORT = 0x6b;
 export const OP_GCM = 0x67;
 export const OP_STREAM = 0x73;
 export const OP_CLOSE = 0x63;
+export const OP_SHA256 = 0x68;
+export const OP_PBKDF2 = 0x70;
+export const OP_RANDOM = 0x72;
 export const OK = 0;
 export const TAG_MISMATCH = 1;
 export const FAILED = 2;
@@ -72,5 +78,26 @@ export const bridgedCrypto: CryptoPort = {
     r[0] = OP_IMPORT;
     r.set(key, 1);
     return new BridgedKey(call(r)[0]);
+  },
+  sha256(data: Uint8Array): Uint8Array {
+    const r = new Uint8Array(2 + data.length);
+    r[0] = OP_SHA256;
+    r.set(data, 2);
+    return call(r).slice();
+  },
+  pbkdf2(password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Uint8Array {
+    if (salt.length > 255 || length > 255 || length < 1) throw new RangeError('pbkdf2: salt and length must be 1..255 bytes');
+    const r = new Uint8Array(2 + 4 + 1 + 1 + salt.length + password.length);
+    r[0] = OP_PBKDF2;
+    new DataView(r.buffer).setUint32(2, iterations);
+    r[6] = length;
+    r[7] = salt.length;
+    r.set(salt, 8);
+    r.set(password, 8 + salt.length);
+    return call(r).slice();
+  },
+  random(length: number): Uint8Array {
+    if (length > 255) throw new RangeError('random: at most 255 bytes per call');
+    return call(Uint8Array.of(OP_RANDOM, 0, length)).slice();
   },
 };

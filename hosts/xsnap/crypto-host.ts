@@ -3,7 +3,7 @@
 
 import { nodeCrypto } from '../sim/crypto';
 import { TagMismatch, type AesKey } from '../../src/ports/crypto';
-import { FAILED, OK, OP_CLOSE, OP_GCM, OP_IMPORT, OP_STREAM, TAG_MISMATCH } from './crypto-bridge';
+import { FAILED, OK, OP_CLOSE, OP_GCM, OP_IMPORT, OP_PBKDF2, OP_RANDOM, OP_SHA256, OP_STREAM, TAG_MISMATCH } from './crypto-bridge';
 
 export class CryptoHost {
   private readonly keys = new Map<number, AesKey>();
@@ -18,6 +18,13 @@ export class CryptoHost {
         this.keys.get(handle)?.close();
         this.keys.set(handle, nodeCrypto.importKey(r.slice(1, 17)));
         return Uint8Array.of(OK, handle);
+      }
+      if (op === OP_SHA256) return withStatus(nodeCrypto.sha256(r.subarray(2)));
+      if (op === OP_RANDOM) return withStatus(nodeCrypto.random(r[2]));
+      if (op === OP_PBKDF2) {
+        const iterations = new DataView(r.buffer, r.byteOffset, r.length).getUint32(2);
+        const salt = r.subarray(8, 8 + r[7]);
+        return withStatus(nodeCrypto.pbkdf2(r.subarray(8 + r[7]), salt, iterations, r[6]));
       }
       const key = this.keys.get(r[1]);
       if (op === OP_CLOSE) {

@@ -21,6 +21,15 @@ export interface AesKey {
 export interface CryptoPort {
   /** Imports a 16-byte AES-128 key. */
   importKey(key: Uint8Array): AesKey;
+  /** SHA-256 of `data` (32 bytes): the event log's hash chain. */
+  sha256(data: Uint8Array): Uint8Array;
+  /**
+   * PBKDF2 with HMAC-SHA-256 (RFC 8018): the portal's admin password hash. On the
+   * ESP32 it runs natively on the SHA accelerator; in JS on XS it would take seconds.
+   */
+  pbkdf2(password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Uint8Array;
+  /** `length` bytes from a cryptographically strong generator (salts, session ids, CSRF tokens). */
+  random(length: number): Uint8Array;
 }
 
 export class TagMismatch extends Error {

@@ -1,6 +1,7 @@
 // The ports a host gives the firmware: everything outside the firmware's own
 // code goes through these.
 
+import type { AssetsPort } from './assets';
 import type { ClockPort } from './clock';
 import type { CryptoPort } from './crypto';
 import type { FlashPort } from './flash';
@@ -8,6 +9,7 @@ import type { HttpPort } from './http';
 import type { KeyValuePort } from './kv';
 import type { NetworkPort } from './network';
 import type { SerialPort } from './serial';
+import type { SystemPort } from './system';
 
 export interface Ports {
   serial: SerialPort;
@@ -17,8 +19,11 @@ export interface Ports {
   crypto: CryptoPort;
   network: NetworkPort;
   http: HttpPort;
+  /** The portal's pages. */
+  assets: AssetsPort;
+  system: SystemPort;
   /** Writes a line to the host's console (the serial monitor on the device). */
   log(line: string): void;
 }
 
-export type { ClockPort, CryptoPort, FlashPort, HttpPort, KeyValuePort, NetworkPort, SerialPort };
+export type { AssetsPort, SystemPort, ClockPort, CryptoPort, FlashPort, HttpPort, KeyValuePort, NetworkPort, SerialPort };

@@ -70,6 +70,8 @@ function ports(): Ports {
         return new Promise((resolve, reject) => promises.set(id, { resolve: resolve as (v: unknown) => void, reject }));
       },
     },
+    assets: proxy('assets', ['get', 'names']),
+    system: proxy('system', ['freeHeap', 'setupButtonHeld', 'restart']),
     log: (line: string) => {
       call('log', 'line', [line]);
     },

@@ -1,0 +1,191 @@
+// The setup wizard's steps as changes to the stored configuration. Each step
+// checks its input and says what is wrong in words; secrets go to their own
+// key-value entries and are only ever reported as "set" or "not set".
+
+import { AUTH_KEY, METER_KEY, PROTOCOL_DEFAULTS, WIFI_PASSWORD_KEY, saveSettings, type MeterSettings, type Settings } from '../config/settings';
+import type { KeyValuePort } from '../ports/kv';
+import type { Protocol } from '../meter/reading';
+import { fromHex } from '../codec/bytes';
+import { isKnownZone } from '../time/zone';
+import { validTaf } from '../taf/settings';
+import { applyBundle, BundleError, UPLINK_CA, UPLINK_CERT, UPLINK_KEY, UPLINK_TOKEN } from '../uplink/enrolment';
+import { HttpError, stringField } from './http';
+import { HASH_KEY } from './auth';
+
+export const PORTAL_KEY = 'portal';
+export const AP_PASSWORD_KEY = 'apPassword';
+export const MQTT_KEY = 'mqtt';
+export const MQTT_PASSWORD_KEY = 'mqttPassword';
+
+/** Keys whose values are secrets: never shown, logged or exported. */
+export const SECRET_KEYS = [HASH_KEY, AP_PASSWORD_KEY, METER_KEY, AUTH_KEY, WIFI_PASSWORD_KEY, UPLINK_KEY, UPLINK_TOKEN, MQTT_PASSWORD_KEY];
+
+export interface MqttSettings {
+  host: string;
+  port: number;
+  user: string;
+  topic: string;
+}
+
+type Body = { [key: string]: unknown };
+
+export function setupDone(kv: KeyValuePort): boolean {
+  const text = kv.get(PORTAL_KEY);
+  if (!text) return false;
+  try {
+    return (JSON.parse(text) as { setup?: unknown }).setup === true;
+  } catch {
+    return false;
+  }
+}
+
+export function markSetupDone(kv: KeyValuePort): void {
+  kv.set(PORTAL_KEY, JSON.stringify({ setup: true }));
+}
+
+export function setWifi(kv: KeyValuePort, settings: Settings, body: Body): Settings {
+  const ssid = stringField(body, 'ssid', 32);
+  const password = stringField(body, 'password', 63, false);
+  if (password && password.length < 8) throw new HttpError(400, 'a WPA2 password has at least 8 characters');
+  // An empty password keeps the stored one when the network stays the same (the page never sees it).
+  if (password) kv.set(WIFI_PASSWORD_KEY, password);
+  else if (ssid !== settings.wifi.ssid || body.open === true) kv.delete(WIFI_PASSWORD_KEY);
+  return save(kv, { ...settings, wifi: { ssid } });
+}
+
+export function setAccessPointPassword(kv: KeyValuePort, password: string): void {
+  if (password.length < 8 || password.length > 63) throw new HttpError(400, 'the access point password needs 8 to 63 characters (WPA2)');
+  kv.set(AP_PASSWORD_KEY, password);
+}
+
+const PROTOCOLS: Protocol[] = ['sml', 'd0', 'dsmr', 'dlms'];
+const BAUDS = [300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
+
+export function parseMeter(body: Body): MeterSettings {
+  const protocol = body.protocol as Protocol;
+  if (PROTOCOLS.indexOf(protocol) < 0) throw new HttpError(400, 'protocol must be one of sml, d0, dsmr, dlms');
+  const d = PROTOCOL_DEFAULTS[protocol];
+  const connector = body.connector === undefined ? d.connector : body.connector;
+  if (connector !== 'optical' && connector !== 'mbus') throw new HttpError(400, 'connector must be optical or mbus');
+  const l = (body.line ?? {}) as Body;
+  const baud = l.baud === undefined ? d.line.baud : Number(l.baud);
+  if (BAUDS.indexOf(baud) < 0) throw new HttpError(400, `baud must be one of ${BAUDS.join(', ')}`);
+  const dataBits = l.dataBits === undefined ? d.line.dataBits : Number(l.dataBits);
+  if (dataBits !== 7 && dataBits !== 8) throw new HttpError(400, 'data bits must be 7 or 8');
+  const parity = l.parity === undefined ? d.line.parity : l.parity;
+  if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new HttpError(400, 'parity must be none, even or odd');
+  const stopBits = l.stopBits === undefined ? d.line.stopBits : Number(l.stopBits);
+  if (stopBits !== 1 && stopBits !== 2) throw new HttpError(400, 'stop bits must be 1 or 2');
+  const inverted = l.inverted === undefined ? d.line.inverted : l.inverted === true;
+  const transport = body.transport === undefined ? 'auto' : body.transport;
+  if (transport !== 'auto' && transport !== 'mbus' && transport !== 'hdlc' && transport !== 'apdu') throw new HttpError(400, 'transport must be auto, mbus, hdlc or apdu');
+  return { protocol, connector, line: { baud, dataBits, parity, stopBits, inverted }, transport };
+}
+
+export function setMeter(kv: KeyValuePort, settings: Settings, body: Body): Settings {
+  return save(kv, { ...settings, meter: parseMeter(body) });
+}
+
+function aesKey(body: Body, name: string): Uint8Array | null {
+  const text = stringField(body, name, 64, false).replace(/[\s:]/g, '');
+  if (!text) return null;
+  const key = fromHex(text);
+  if (!key || key.length !== 16) throw new HttpError(400, `${name === 'key' ? 'the decryption key' : 'the authentication key'} must be 32 hex digits (16 bytes)`);
+  return key;
+}
+
+/** Write-only: a key given replaces the stored one, `clear` removes it, nothing else changes. */
+export function setKeys(kv: KeyValuePort, body: Body): void {
+  const key = aesKey(body, 'key');
+  const authKey = aesKey(body, 'authKey');
+  if (key) kv.set(METER_KEY, key);
+  else if (body.clearKey === true) kv.delete(METER_KEY);
+  if (authKey) kv.set(AUTH_KEY, authKey);
+  else if (body.clearAuthKey === true) kv.delete(AUTH_KEY);
+  key?.fill(0);
+  authKey?.fill(0);
+}
+
+export function setBackend(kv: KeyValuePort, settings: Settings, body: Body): Settings {
+  if (body.remove === true) {
+    for (const k of [UPLINK_CA, UPLINK_CERT, UPLINK_KEY, UPLINK_TOKEN]) kv.delete(k);
+    return save(kv, { ...settings, uplink: { ...settings.uplink, url: '', deviceId: '' } });
+  }
+  const bundle = stringField(body, 'bundle', 7 * 1024);
+  try {
+    return save(kv, { ...settings, uplink: applyBundle(kv, bundle, settings.uplink.window) });
+  } catch (e) {
+    if (e instanceof BundleError) throw new HttpError(400, e.message);
+    throw e;
+  }
+}
+
+export function setTaf(kv: KeyValuePort, settings: Settings, body: Body): Settings {
+  const period = Number(body.period ?? settings.taf.period);
+  const live = Number(body.live ?? settings.taf.live);
+  const tolerance = Number(body.tolerance ?? Math.min(settings.taf.tolerance, period * 30));
+  const taf = validTaf({ period, live, tolerance });
+  if (taf.period !== period) throw new HttpError(400, 'the TAF 7 period must divide the hour: 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60 minutes');
+  if (taf.live !== live) throw new HttpError(400, 'the TAF 14 interval must be 1 to 60 seconds');
+  if (taf.tolerance !== tolerance) throw new HttpError(400, 'the tolerance must be 1 s up to half the period');
+  const zone = body.zone === undefined ? settings.zone : String(body.zone);
+  if (!isKnownZone(zone)) throw new HttpError(400, `unknown time zone ${zone}`);
+  return save(kv, { ...settings, taf, zone });
+}
+
+export function loadMqtt(kv: KeyValuePort): MqttSettings | null {
+  const text = kv.get(MQTT_KEY);
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as MqttSettings;
+  } catch {
+    return null;
+  }
+}
+
+/** Stores the broker settings (publishing to it is a later issue). */
+export function setMqtt(kv: KeyValuePort, body: Body): void {
+  if (body.enabled === false) {
+    kv.delete(MQTT_KEY);
+    kv.delete(MQTT_PASSWORD_KEY);
+    return;
+  }
+  const host = stringField(body, 'host', 64);
+  if (!/^[A-Za-z0-9.-]+$/.test(host)) throw new HttpError(400, 'the MQTT broker must be a host name or an IPv4 address');
+  const port = body.port === undefined || body.port === '' ? 1883 : Number(body.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new HttpError(400, 'the MQTT port must be 1 to 65535');
+  const user = stringField(body, 'user', 64, false);
+  const topic = stringField(body, 'topic', 64, false) || 'smgw';
+  const password = stringField(body, 'password', 64, false);
+  kv.set(MQTT_KEY, JSON.stringify({ host, port, user, topic }));
+  if (password) kv.set(MQTT_PASSWORD_KEY, password);
+}
+
+/** Which secrets are set: all the page ever learns of them. */
+export function secretsSet(kv: KeyValuePort): { [name: string]: boolean } {
+  const has = (k: string) => kv.get(k) != null || kv.getBytes(k) != null;
+  return {
+    adminPassword: has(HASH_KEY),
+    accessPointPassword: has(AP_PASSWORD_KEY),
+    wifiPassword: has(WIFI_PASSWORD_KEY),
+    meterKey: has(METER_KEY),
+    authKey: has(AUTH_KEY),
+    backendCredentials: has(UPLINK_KEY) || has(UPLINK_TOKEN),
+    mqttPassword: has(MQTT_PASSWORD_KEY),
+  };
+}
+
+/** The configuration as the export gives it: settings, never a secret, only whether each is set. */
+export function exportConfig(kv: KeyValuePort, settings: Settings, firmware: string): object {
+  return { format: 'smgw-lite-config', version: 1, firmware, settings, mqtt: loadMqtt(kv), secretsSet: secretsSet(kv) };
+}
+
+/** Factory reset: every key-value entry, settings and secrets alike. */
+export function wipeKeyValues(kv: KeyValuePort): void {
+  for (const k of kv.keys()) kv.delete(k);
+}
+
+function save(kv: KeyValuePort, settings: Settings): Settings {
+  saveSettings(kv, settings);
+  return settings;
+}

@@ -1,0 +1,330 @@
+// The portal on the simulated device, in process: captive-portal probes, the
+// login and its limits, CSRF, write-only secrets, auto-detect, restart and
+// factory reset. Each device runs the real firmware on the virtual clock;
+// requests reach its HTTP handler as the socket server would pass them.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JUNE } from './support/sim';
+import { PortalClient, type PortalAnswer } from './support/portal';
+import type { Simulation } from '../simulator/runner';
+
+const MINUTE = 60000;
+const ROOT = join(__dirname, '..');
+const PROBES = ['/generate_204', '/gen_204', '/hotspot-detect.html', '/library/test/success.html', '/connecttest.txt', '/ncsi.txt', '/redirect'];
+const INITIAL = 'smgw-lite-setup';
+
+/** Runs `steps` at their virtual times (ms after the start) on a device, one after another; returns the run's log. */
+async function drive(sim: Simulation, steps: [number, () => Promise<void> | void][]): Promise<{ errors: unknown[] }> {
+  const errors: unknown[] = [];
+  for (const [at, step] of steps) {
+    sim.scheduler.at(JUNE + at, async () => {
+      try {
+        await step();
+      } catch (e) {
+        errors.push(e);
+      }
+    });
+  }
+  await sim.run();
+  return { errors };
+}
+
+async function device(setup: 'portal' | 'provisioned', lines: string[], minutes = 30) {
+  const { Simulation } = await import('../simulator/runner');
+  return new Simulation({ meter: 'dlms-mbus', seed: 5, from: JUNE, until: JUNE + minutes * MINUTE, speed: 'max', faults: [], setup, log: (l) => lines.push(l) });
+}
+
+describe('captive portal probes', () => {
+  it('redirect to the setup page before setup, and answer as the internet does after', async () => {
+    const lines: string[] = [];
+    const sim = await device('portal', lines);
+    const c = new PortalClient(sim);
+    const before: PortalAnswer[] = [];
+    const after: PortalAnswer[] = [];
+    let ap: unknown = null;
+    const { errors } = await drive(sim, [
+      [10000, async () => {
+        ap = { ...sim.device.boot!.network.accessPoint, dns: sim.device.boot!.network.dns };
+        for (const p of PROBES) before.push(await c.call('GET', p, undefined, { host: 'connectivitycheck.gstatic.com' }));
+        // Another site's page while not set up goes to the portal too.
+        before.push(await c.call('GET', '/some/page', undefined, { host: 'example.com' }));
+        await c.login(INITIAL);
+        const set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        expect(set.status).toBe(200);
+        c.csrf = set.json().csrf;
+        const r = await c.call('POST', '/api/setup/wifi', { ssid: 'Home', password: 'correct horse battery' });
+        expect(r.status).toBe(200);
+        expect((await c.call('POST', '/api/setup/finish')).status).toBe(202);
+      }],
+      [5 * MINUTE, async () => {
+        for (const p of PROBES) after.push(await c.call('GET', p, undefined, { host: 'captive.apple.com' }));
+        ap = [ap, sim.device.boot!.network.accessPoint];
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    for (const r of before) {
+      expect(r.status).toBe(302);
+      expect(r.headers.location).toBe('http://192.168.4.1/#setup');
+    }
+    expect(ap).toEqual([{ ssid: 'SMGW.Lite', password: INITIAL, dns: '192.168.4.1' }, null]);
+    expect(after.map((r) => r.status)).toEqual([204, 204, 200, 200, 200, 200, 204]);
+    expect(after[2].text).toContain('Success');
+    expect(after[4].text).toBe('Microsoft Connect Test');
+    expect(after[5].text).toBe('Microsoft NCSI');
+    // Setup ended in a restart; the configured device joined the home Wi-Fi and left the access point closed.
+    expect(sim.device.boots.map((b) => b.cause)).toEqual(['power-on', 'restart']);
+    expect(lines.filter((l) => l.startsWith('portal: access point SMGW.Lite open'))).toEqual(['portal: access point SMGW.Lite open at 192.168.4.1 (not set up)']);
+  }, 60_000);
+
+  it('a set-up device whose Wi-Fi does not come up opens the access point after 30 s, with the owner\'s access point password', async () => {
+    const lines: string[] = [];
+    const sim = await device('provisioned', lines, 5);
+    sim.world.kv.set('wifiPassword', 'not the password');
+    sim.world.kv.set('apPassword', 'ap-secret-22');
+    const seen: unknown[] = [];
+    await drive(sim, [
+      [20000, () => void seen.push(sim.device.boot!.network.accessPoint)],
+      [40000, () => void seen.push({ ...sim.device.boot!.network.accessPoint, dns: sim.device.boot!.network.dns })],
+    ]);
+    expect(seen).toEqual([null, { ssid: 'SMGW.Lite', password: 'ap-secret-22', dns: '192.168.4.1' }]);
+    expect(lines).toContain('portal: access point SMGW.Lite open at 192.168.4.1 (Wi-Fi did not come up)');
+  }, 60_000);
+});
+
+describe('the setup button', () => {
+  it('held at power-up, it opens the access point on a set-up device, which the home Wi-Fi does not close', async () => {
+    const lines: string[] = [];
+    const sim = await device('provisioned', lines, 5);
+    sim.world.kv.set('apPassword', 'ap-secret-22');
+    sim.world.setupButton = true;
+    const seen: unknown[] = [];
+    await drive(sim, [[60000, () => void seen.push(sim.device.boot!.network.isUp, sim.device.boot!.network.accessPoint)]]);
+    expect(seen).toEqual([true, { ssid: 'SMGW.Lite', password: 'ap-secret-22' }]);
+    expect(lines).toContain('portal: access point SMGW.Lite open at 192.168.4.1 (setup button held)');
+  }, 60_000);
+});
+
+describe('login and CSRF', () => {
+  it('refuses a wrong password, a missing or wrong CSRF token, and a burst of logins', async () => {
+    const sim = await device('portal', []);
+    const c = new PortalClient(sim);
+    const seen: { [what: string]: PortalAnswer | PortalAnswer[] } = {};
+    const { errors } = await drive(sim, [
+      [5000, async () => {
+        seen.anonymous = await c.call('GET', '/api/status');
+        seen.assets = await c.call('GET', '/');
+        seen.wrong = await c.call('POST', '/api/login', { password: 'guess-1234' });
+        await c.login(INITIAL);
+        seen.initialOnlySetsPassword = await c.call('POST', '/api/setup/wifi', { ssid: 'Home' });
+        const csrf = c.csrf;
+        c.csrf = '';
+        seen.noCsrf = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        c.csrf = 'f'.repeat(32);
+        seen.wrongCsrf = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        c.csrf = csrf;
+        seen.tooShort = await c.call('POST', '/api/setup/password', { password: 'short', apPassword: 'ap-secret-22' });
+        seen.set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        c.csrf = seen.set.json().csrf;
+        // A GET needs the session but no token; a POST from another session's token is refused.
+        seen.statusOk = await c.call('GET', '/api/status');
+        const other = new PortalClient(sim);
+        seen.initialRefused = await other.call('POST', '/api/login', { password: INITIAL });
+        seen.burst = [];
+        for (let i = 0; i < 4; i++) seen.burst.push(await other.call('POST', '/api/login', { password: 'wrong-' + i }));
+        seen.rightButBurst = await other.call('POST', '/api/login', { password: 'owner-secret-1' });
+      }],
+      [5000 + 61000, async () => {
+        seen.afterWindow = await c.call('POST', '/api/login', { password: 'owner-secret-1' });
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    const one = (k: string) => seen[k] as PortalAnswer;
+    expect(one('anonymous').status).toBe(401);
+    expect(one('assets').status).toBe(200);
+    expect(one('assets').headers['content-type']).toMatch(/^text\/html/);
+    expect(one('wrong').status).toBe(401);
+    expect(one('wrong').json()).toEqual({ error: 'wrong password' });
+    expect(one('initialOnlySetsPassword').status).toBe(409);
+    expect(one('noCsrf').status).toBe(403);
+    expect(one('wrongCsrf').status).toBe(403);
+    expect(one('tooShort').status).toBe(400);
+    expect(one('set').status).toBe(200);
+    expect(one('set').headers['set-cookie']).toMatch(/^smgw_session=[0-9a-f]{32}; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(one('statusOk').status).toBe(200);
+    // The initial password stopped working once the owner chose one.
+    expect(one('initialRefused').status).toBe(401);
+    // Five attempts a minute: the wrong one, the initial login, the refused initial password, then two more.
+    expect((seen.burst as PortalAnswer[]).map((r) => r.status)).toEqual([401, 401, 429, 429]);
+    const limited = (seen.burst as PortalAnswer[])[2];
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.json().error).toMatch(/too many login attempts: try again in \d+ s/);
+    // Refused while the burst lasts, even with the right password; allowed again after the window.
+    expect(one('rightButBurst').status).toBe(429);
+    expect(one('afterWindow').status).toBe(200);
+  }, 60_000);
+});
+
+describe('secrets', () => {
+  it('after setting keys, a Wi-Fi password and a bundle, no page, API answer, export or log line contains them', async () => {
+    const lines: string[] = [];
+    const sim = await device('portal', lines, 40);
+    const c = new PortalClient(sim);
+    const key = '825DC0D167DEEB63F49DAB4F31A86CC7';
+    const authKey = '00112233445566778899AABBCCDDEEFF';
+    const wifi = 'correct horse battery';
+    const token = 'tok-' + 'Zq81'.repeat(10);
+    const ca = Buffer.alloc(300, 7).toString('base64');
+    const bundle = JSON.stringify({ version: 1, deviceId: 'smgw-test-1', url: 'https://127.0.0.1:9', ca, auth: 'token', token });
+    const texts: string[] = [];
+    let detect: any = null;
+    let exported: any = null;
+    let config: any = null;
+    const record = (r: PortalAnswer) => {
+      texts.push(JSON.stringify(r.headers), r.text);
+      return r;
+    };
+    const { errors } = await drive(sim, [
+      [5000, async () => {
+        await c.login(INITIAL);
+        record(await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' }));
+        c.csrf = JSON.parse(texts[texts.length - 1]).csrf;
+        record(await c.call('POST', '/api/wifi/scan'));
+        expect(record(await c.call('POST', '/api/meter/detect')).status).toBe(202);
+      }],
+      [3 * MINUTE, async () => {
+        detect = record(await c.call('GET', '/api/meter/detect')).json();
+        const scan = record(await c.call('GET', '/api/wifi/scan')).json();
+        expect(scan.networks.map((n: { ssid: string }) => n.ssid)).toContain('Home');
+        expect(record(await c.call('POST', '/api/setup/wifi', { ssid: 'Home', password: wifi })).status).toBe(200);
+        expect(record(await c.call('POST', '/api/setup/meter', detect.meter)).status).toBe(200);
+        expect(record(await c.call('POST', '/api/setup/keys', { key: 'not hex' })).status).toBe(400);
+        expect(record(await c.call('POST', '/api/setup/keys', { key, authKey: '' })).status).toBe(200);
+        expect(record(await c.call('POST', '/api/setup/backend', { bundle: '{"version":2}' })).status).toBe(400);
+        expect(record(await c.call('POST', '/api/setup/backend', { bundle })).status).toBe(200);
+        expect(record(await c.call('POST', '/api/setup/mqtt', { host: 'broker.local', port: 1883, user: 'u', password: 'mqtt-secret-9', topic: 'home' })).status).toBe(200);
+        expect(record(await c.call('POST', '/api/setup/taf', { period: 15, live: 2, zone: 'Europe/Vienna' })).status).toBe(200);
+        expect(record(await c.call('POST', '/api/setup/finish')).status).toBe(202);
+      }],
+      [10 * MINUTE, async () => {
+        await c.login('owner-secret-1');
+        // The authentication key is set after the restart, from a new session.
+        expect(record(await c.call('POST', '/api/setup/keys', { authKey })).status).toBe(200);
+        for (const path of ['/', '/app.js', '/app.css', '/api/session', '/api/status', '/api/live', '/api/readings', '/api/events', '/api/config', '/api/wifi/scan', '/api/meter/detect']) {
+          const r = record(await c.call('GET', path));
+          expect(r.status, path).toBe(200);
+        }
+        config = record(await c.call('GET', '/api/config')).json();
+        exported = record(await c.call('GET', '/api/export')).json();
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    expect(detect).toMatchObject({ state: 'found', encrypted: true, meter: { protocol: 'dlms', connector: 'mbus', line: { baud: 2400, dataBits: 8, parity: 'even' } } });
+    expect(detect.message).toMatch(/enter the key/);
+    expect(exported.secretsSet).toEqual({ adminPassword: true, accessPointPassword: true, wifiPassword: true, meterKey: true, authKey: true, backendCredentials: true, mqttPassword: true });
+    expect(exported.settings).toMatchObject({ wifi: { ssid: 'Home' }, zone: 'Europe/Vienna', taf: { period: 15, live: 2 }, uplink: { url: 'https://127.0.0.1:9', deviceId: 'smgw-test-1', auth: 'token' } });
+    expect(config.secretsSet.meterKey).toBe(true);
+    // The device decrypts with the key it was given: readings after the restart.
+    expect(sim.world.kv.getBytes('meterKey')).toEqual(new Uint8Array(Buffer.from(key, 'hex')));
+    const all = [...texts, ...lines, JSON.stringify(sim.world.kv.keys())];
+    for (const secret of [key, key.toLowerCase(), authKey, authKey.toLowerCase(), wifi, token, 'owner-secret-1', 'ap-secret-22', 'mqtt-secret-9']) {
+      for (const t of all) expect(t.includes(secret), `${secret} in ${t.slice(0, 200)}`).toBe(false);
+    }
+    expect(lines.some((l) => l.startsWith('config: meter keys: decryption key set'))).toBe(true);
+  }, 90_000);
+});
+
+describe('factory reset', () => {
+  it('needs confirmation, then wipes settings, secrets and the reading log, and the device is unconfigured again', async () => {
+    const { SIM_ADMIN_PASSWORD } = await import('../simulator/runner');
+    const sim = await device('provisioned', [], 40);
+    const c = new PortalClient(sim);
+    const seen: { [k: string]: PortalAnswer } = {};
+    let keysBefore: string[] = [];
+    const { errors } = await drive(sim, [
+      [20 * MINUTE, async () => {
+        await c.login(SIM_ADMIN_PASSWORD);
+        seen.probe = await c.call('GET', '/generate_204');
+        seen.before = await c.call('GET', '/api/status');
+        keysBefore = sim.world.kv.keys();
+        seen.unconfirmed = await c.call('POST', '/api/factory-reset', {});
+        seen.reset = await c.call('POST', '/api/factory-reset', { confirm: 'factory reset' });
+      }],
+      [25 * MINUTE, async () => {
+        seen.oldSession = await c.call('GET', '/api/status');
+        seen.probeAfter = await c.call('GET', '/generate_204');
+        seen.oldPassword = await c.call('POST', '/api/login', { password: SIM_ADMIN_PASSWORD });
+        await c.login(INITIAL);
+        seen.after = await c.call('GET', '/api/status');
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    expect(seen.probe.status).toBe(204);
+    expect(seen.before.json().log.entries).toBeGreaterThan(0);
+    expect(keysBefore).toEqual(expect.arrayContaining(['settings', 'adminHash', 'portal', 'wifiPassword', 'meterKey']));
+    expect(seen.unconfirmed.status).toBe(400);
+    expect(seen.reset.status).toBe(202);
+    expect(sim.device.boots.map((b) => b.cause)).toEqual(['power-on', 'restart']);
+    expect(seen.oldSession.status).toBe(401);
+    expect(seen.probeAfter.status).toBe(302);
+    expect(seen.oldPassword.status).toBe(401);
+    const after = seen.after.json();
+    expect(after.log.entries).toBe(0);
+    expect(after.portal.configured).toBe(false);
+    for (const k of ['settings', 'adminHash', 'portal', 'wifiPassword', 'meterKey', 'meterAuthKey', 'apPassword', 'uplinkToken', 'uplinkKey']) expect(sim.world.kv.keys()).not.toContain(k);
+  }, 60_000);
+});
+
+describe('the portal pages', () => {
+  const dir = join(ROOT, 'assets', 'portal');
+  const files = readdirSync(dir);
+
+  it('are at most 40 KB of HTML, CSS and JS together, and load nothing from elsewhere', () => {
+    const sizes = Object.fromEntries(files.map((f) => [f, statSync(join(dir, f)).size]));
+    const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+    console.log(`portal assets: ${JSON.stringify(sizes)}, ${total} bytes in all`);
+    expect(files.every((f) => /\.(html|css|js)$/.test(f))).toBe(true);
+    expect(total).toBeLessThanOrEqual(40 * 1024);
+    for (const f of files) expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/(src|href)=["']?(https?:)?\/\/|url\(\s*["']?(https?:)?\/\/|@import/);
+  });
+
+  it('are the ESP32 build\'s resources, every one', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'manifest.json'), 'utf8'));
+    expect(manifest.resources['*']).toContain('./assets/portal/*');
+    const listed = /PORTAL_ASSETS = \[([^\]]*)\]/.exec(readFileSync(join(ROOT, 'hosts/esp32/assets.ts'), 'utf8'))![1];
+    expect(listed.split(',').map((s) => s.trim().replace(/'/g, '')).sort()).toEqual([...files].sort());
+  });
+});
+
+describe('the portal inside the XS engine', () => {
+  it('logs in, sets the password and a key, reports them only as set (the same code as on the ESP32)', async () => {
+    const { Simulation } = await import('../simulator/runner');
+    const { xsEngine } = await import('../hosts/sim/xs-engine');
+    const lines: string[] = [];
+    const sim = new Simulation({ meter: 'dlms-mbus', seed: 5, from: JUNE, until: JUNE + 5 * MINUTE, speed: 'max', faults: [], setup: 'portal', engine: xsEngine(), engineName: 'xs', log: (l) => lines.push(l) });
+    const c = new PortalClient(sim);
+    const seen: { [k: string]: PortalAnswer } = {};
+    const { errors } = await drive(sim, [
+      [10000, async () => {
+        seen.probe = await c.call('GET', '/generate_204');
+        seen.wrong = await c.call('POST', '/api/login', { password: 'nope-nope' });
+        await c.login(INITIAL);
+        seen.set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        c.csrf = seen.set.json().csrf;
+        seen.key = await c.call('POST', '/api/setup/keys', { key: '825DC0D167DEEB63F49DAB4F31A86CC7' });
+        seen.status = await c.call('GET', '/api/status');
+        seen.page = await c.call('GET', '/');
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    expect(seen.probe.status).toBe(302);
+    expect(seen.wrong.status).toBe(401);
+    expect(seen.set.status).toBe(200);
+    expect(seen.key.json().secretsSet).toMatchObject({ adminPassword: true, accessPointPassword: true, meterKey: true, authKey: false });
+    expect(seen.status.status).toBe(200);
+    expect(seen.status.json().firmware).toBe('0.2.0');
+    expect(seen.page.text).toContain('<title>SMGW.Lite</title>');
+    for (const t of [...lines, ...Object.values(seen).map((r) => r.text)]) expect(t.toUpperCase()).not.toContain('825DC0D167DEEB63F49DAB4F31A86CC7');
+  }, 60_000);
+});
