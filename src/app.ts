@@ -16,6 +16,7 @@ import { LiveRing } from './taf/live';
 import { Timekeeper } from './time/timekeeper';
 import { isoUtc } from './time/zone';
 import { EventLog, type EventKind } from './events';
+import { RejectionDigest } from './rejections';
 import { entryJson } from './store/json';
 import type { LogEntry } from './store/entries';
 import { Uplink } from './uplink/uplink';
@@ -25,6 +26,13 @@ export const FIRMWARE_VERSION = '0.2.0';
 
 /** How often the DLMS frame counters are saved (replay protection across restarts). */
 const SAVE_COUNTERS_MS = 15 * 60000;
+
+/** How often decode errors and rejected frames are summed up into one event of each kind. */
+const REJECTION_PERIOD_MS = 3600000;
+
+/** Key-value flags: why the next boot happens (set before a requested restart), and the firmware that ran last. */
+const RESTART_KEY = 'restartReason';
+const FIRMWARE_KEY = 'firmware';
 
 /** Most log entries one request returns (the device's HTTP server builds the body in RAM). */
 const MAX_ENTRIES_PER_REQUEST = 100;
@@ -37,7 +45,7 @@ export class Gateway {
   readonly reader: MeterReader;
   readonly time: Timekeeper;
   readonly live: LiveRing;
-  readonly events = new EventLog();
+  readonly events: EventLog;
   settings: Settings;
   /** The newest reading, for the status page. */
   latest: Reading | null = null;
@@ -47,23 +55,31 @@ export class Gateway {
   /** Delivery to the backend, when the device is enrolled. */
   uplink: Uplink | null = null;
   private readonly guard: ReplayGuard;
+  private readonly rejections = new RejectionDigest();
+  /** Replays recorded one by one in this period (the first is; the rest are summed up). */
+  private replaysNoted = 0;
   private server: HttpServer | null = null;
   /** The last reading on demand asked for over HTTP. */
   private demand: { state: 'pending' } | { state: 'done'; entry: LogEntry } | { state: 'failed'; error: string } | null = null;
 
   constructor(ports: Ports) {
     this.ports = ports;
+    this.events = new EventLog((data) => ports.crypto.sha256(data), ports.kv);
     this.settings = loadSettings(ports.kv);
     this.guard = new ReplayGuard(ports.kv);
     this.reader = new MeterReader(ports.serial, ports.clock, ports.crypto, this.guard);
-    this.time = new Timekeeper(ports.clock, ports.network, this.settings.sntp, (line) => this.note('time', line));
+    this.time = new Timekeeper(ports.clock, ports.network, this.settings.sntp, (line) => this.event('time', line));
     this.live = new LiveRing(this.settings.taf.live);
-    this.reader.onSecurityEvent((message) => this.note('security', 'security: ' + message));
+    this.reader.onSecurityEvent((message) => {
+      if (this.replaysNoted++ === 0) this.event('security', 'security: ' + message);
+    });
   }
 
   start(): void {
     const { clock, kv } = this.ports;
-    this.log = new ReadingLog(this.ports.flash, (line) => this.note('store', line));
+    this.recordBoot();
+    this.log = new ReadingLog(this.ports.flash, (line) => this.event('store', line));
+    this.events.attach(this.log);
     const recorder = new TafRecorder(this.log, this.time, clock, this.settings.taf, this.settings.zone, (line) => this.ports.log(line));
     this.recorder = recorder;
     const meterClock = METER_CLOCKS[this.settings.meter.protocol] === true;
@@ -84,10 +100,11 @@ export class Gateway {
     this.time.start();
     const u = this.settings.uplink;
     if (u.url && u.deviceId) {
-      this.uplink = new Uplink(this.ports, this.log, this.time, u, loadUplinkSecrets(kv), this.settings.zone, (line) => this.ports.log(line));
+      this.uplink = new Uplink(this.ports, this.log, this.time, u, loadUplinkSecrets(kv), this.settings.zone, (line) => this.ports.log(line), (line) => this.event('upload', line));
       this.uplink.start();
     }
     clock.every(SAVE_COUNTERS_MS, () => this.guard.save());
+    clock.every(REJECTION_PERIOD_MS, () => this.sumUpRejections());
     if (this.settings.wifi.ssid) this.ports.network.connect(this.settings.wifi.ssid, loadWifiPassword(kv) ?? '');
     this.server = this.ports.http.serve(80, (request) => this.handle(request));
     this.ports.log(`smgw-lite ${FIRMWARE_VERSION}: reading ${this.settings.meter.protocol} on the ${this.settings.meter.connector} port`);
@@ -121,10 +138,43 @@ export class Gateway {
     this.reader.onReading((r) => this.ports.log(readingJson(r)));
   }
 
-  private note(kind: EventKind, message: string): void {
+  /**
+   * Records an event in the tamper-evident event log (and on the console). The
+   * portal records configuration changes here. Never put a secret in `message`:
+   * it is stored, shown and uploaded.
+   */
+  event(kind: EventKind, message: string): void {
     const uptime = this.ports.clock.uptime();
     this.events.add({ uptime, time: this.time.synced ? this.time.wall(uptime) : null, kind, message });
     this.ports.log(message);
+  }
+
+  /** Before a restart the firmware asks for (the portal's button, after a configuration change): the next boot says why. */
+  prepareRestart(reason: string): void {
+    this.ports.kv.set(RESTART_KEY, reason || 'requested');
+  }
+
+  /** The boot's event (and its cause), and a firmware change since the last boot. */
+  private recordBoot(): void {
+    const kv = this.ports.kv;
+    const requested = kv.get(RESTART_KEY);
+    if (requested !== undefined) kv.delete(RESTART_KEY);
+    // The ports report no reset reason: a boot nobody asked for is a power-on, a power cut, a crash or the reset button.
+    this.event('boot', requested !== undefined ? `boot: restart requested (${requested})` : 'boot: power-on or reset (no restart was requested)');
+    const before = kv.get(FIRMWARE_KEY);
+    if (before !== FIRMWARE_VERSION) {
+      this.event('firmware', before === undefined ? `firmware ${FIRMWARE_VERSION} (first boot with an event log)` : `firmware changed from ${before} to ${FIRMWARE_VERSION}`);
+      kv.set(FIRMWARE_KEY, FIRMWARE_VERSION);
+    }
+  }
+
+  /** One event per kind for the period's decode errors and rejected frames (when there were any). */
+  private sumUpRejections(): void {
+    const s = this.reader.stats;
+    const summary = this.rejections.take(s.rejected, s.lineErrors, 'hour');
+    if (summary.decode) this.event('decode', summary.decode);
+    if (summary.security) this.event('security', summary.security);
+    this.replaysNoted = 0;
   }
 
   /** What the device reports about itself: the line, the time, the log, the last reading. No secret is in here. */
