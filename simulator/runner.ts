@@ -29,6 +29,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { RunningBackend } from '../backend/main';
 import { encodeEventPayload, type GapReason, type SeriesKind } from '../src/store/entries';
+import { ChainVerifier, type ChainStatus } from '../src/store/event-chain';
+import { nodeCrypto } from '../hosts/sim/crypto';
 import { installNodeText } from '../hosts/sim/text';
 import type { LineSettings } from '../src/ports/serial';
 
@@ -127,6 +129,8 @@ export interface LogSummary extends LogStats {
   /** Event-log entries (events of the tamper-evident log, held in the same flash) and their record bytes. */
   events: number;
   eventBytes: number;
+  /** The event chain as the flash holds it (the device's own check). */
+  chain: ChainStatus;
   /** Bytes of flash per TAF 7 reading, all overheads included. */
   bytesPerReading: number;
 }
@@ -141,10 +145,12 @@ export function summariseLog(flash: NorFlash): LogSummary {
   let events = 0;
   let eventBytes = 0;
   const scratch = new Uint8Array(256);
+  const chain = new ChainVerifier(nodeCrypto.sha256);
   for (const e of log.read(0, Number.MAX_SAFE_INTEGER)) {
     if (e.type === 'reading') readings[e.kind]++;
     else if (e.type === 'event') {
       events++;
+      chain.add(e);
       eventBytes += encodeEventPayload(e, scratch, 0) + 4;
     }
     else {
@@ -156,7 +162,7 @@ export function summariseLog(flash: NorFlash): LogSummary {
   const all = readings.taf7 + readings.daily + readings.demand;
   const seriesBytes = stats.bytesUsed - eventBytes;
   return {
-    ...stats, readings, gaps, events, eventBytes,
+    ...stats, readings, gaps, events, eventBytes, chain: chain.status(),
     bytesPerReading: all ? Math.round((seriesBytes / (all + gaps.entries)) * 10) / 10 : 0,
   };
 }

@@ -78,7 +78,10 @@ export class Gateway {
   start(): void {
     const { clock, kv } = this.ports;
     this.recordBoot();
-    this.log = new ReadingLog(this.ports.flash, (line) => this.event('store', line));
+    // The boot recovery's summary is for the console; what the log says later (evictions, bad sectors) is an event.
+    let opening = true;
+    this.log = new ReadingLog(this.ports.flash, (line) => (opening ? this.ports.log(line) : this.event('store', line)));
+    opening = false;
     this.events.attach(this.log);
     const recorder = new TafRecorder(this.log, this.time, clock, this.settings.taf, this.settings.zone, (line) => this.ports.log(line));
     this.recorder = recorder;
