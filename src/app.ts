@@ -160,13 +160,14 @@ export class Gateway {
   /** The boot's event (and its cause), and a firmware change since the last boot. */
   private recordBoot(): void {
     const kv = this.ports.kv;
+    // (A host may answer null rather than undefined for a missing key: test for a value.)
     const requested = kv.get(RESTART_KEY);
-    if (requested !== undefined) kv.delete(RESTART_KEY);
+    if (requested) kv.delete(RESTART_KEY);
     // The ports report no reset reason: a boot nobody asked for is a power-on, a power cut, a crash or the reset button.
-    this.event('boot', requested !== undefined ? `boot: restart requested (${requested})` : 'boot: power-on or reset (no restart was requested)');
+    this.event('boot', requested ? `boot: restart requested (${requested})` : 'boot: power-on or reset (no restart was requested)');
     const before = kv.get(FIRMWARE_KEY);
     if (before !== FIRMWARE_VERSION) {
-      this.event('firmware', before === undefined ? `firmware ${FIRMWARE_VERSION} (first boot with an event log)` : `firmware changed from ${before} to ${FIRMWARE_VERSION}`);
+      this.event('firmware', !before ? `firmware ${FIRMWARE_VERSION} (first boot with an event log)` : `firmware changed from ${before} to ${FIRMWARE_VERSION}`);
       kv.set(FIRMWARE_KEY, FIRMWARE_VERSION);
     }
   }

@@ -175,8 +175,8 @@ export class Uplink {
     if (this.busy) return;
     const now = this.time.now();
     const midnight = this.midnightBefore(now);
-    const first = this.log.read(this.log.cursor + 1, 1)[0];
-    if (first && first.time <= midnight && (this.dueUntil !== -Infinity || now >= this.nextSlot(midnight))) {
+    const oldest = this.oldestPendingTime();
+    if (oldest !== null && oldest <= midnight && (this.dueUntil !== -Infinity || now >= this.nextSlot(midnight))) {
       // Past today's slot (or an attempt already failed): the backlog goes now, not at the next slot.
       this.dueUntil = Math.max(this.dueUntil, midnight);
       this.backoff = 0;
@@ -184,6 +184,21 @@ export class Uplink {
       return;
     }
     this.plan(this.nextSlot(now), 'schedule');
+  }
+
+  /**
+   * The time of the oldest entry not yet delivered, skipping events whose time
+   * the device did not know (a boot's first events): they go with whatever is
+   * delivered next, and are no backlog of their own (else every boot after the
+   * slot would deliver its own boot event at once). Null when nothing is dated.
+   */
+  private oldestPendingTime(): number | null {
+    let time: number | null = null;
+    this.log.forEach(this.log.cursor + 1, (e) => {
+      if (e.time > 0) time = e.time;
+      return time === null;
+    });
+    return time;
   }
 
   private plan(at: number, reason: UploadRecord['reason']): void {
