@@ -77,6 +77,8 @@ export class EventLog {
   private hash: Uint8Array = GENESIS;
   private readonly scratch = new Uint8Array(256);
   private readonly budget: { [kind: string]: { tokens: number; at: number; over: number } } = {};
+  private readonly queue: { entry: EventEntry; shown: DeviceEvent }[] = [];
+  private writing = false;
 
   constructor(sha256: Sha256, kv: KeyValuePort | null = null) {
     this.sha256 = sha256;
@@ -157,7 +159,26 @@ export class EventLog {
     }
   }
 
+  /**
+   * Writes events in order. Appending one can make the reading log say
+   * something (it erased its oldest sector to make room), which is an event in
+   * turn: it waits until the one being written has its number and hash.
+   */
   private write(entry: EventEntry, shown: DeviceEvent): void {
+    this.queue.push({ entry, shown });
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queue.length) {
+        const next = this.queue.shift()!;
+        this.writeNow(next.entry, next.shown);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private writeNow(entry: EventEntry, shown: DeviceEvent): void {
     const log = this.log!;
     entry.number = this.number + 1;
     entry.prev = this.hash;

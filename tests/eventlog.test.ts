@@ -211,6 +211,37 @@ describe('the event log on the device', () => {
     expect(events.read({ kinds: ['config'] }).events).toHaveLength(1);
   });
 
+  it('an event whose append erases the oldest sector: the erasure is an event too, numbered after it, and the chain holds', () => {
+    // Two 4 KB sectors: the ring wraps every few hundred entries.
+    const flash = new NorFlash(2 * SECTOR);
+    const events = new EventLog(sha256);
+    let n = 0;
+    let inEvent = false;
+    let erasedByEvent = false;
+    const log = new ReadingLog(flash, (line) => {
+      if (inEvent) erasedByEvent = true;
+      events.add({ uptime: n * HOUR, time: null, kind: 'store', message: line });
+    });
+    events.attach(log);
+    for (const e of workload(3000)) {
+      log.append(e);
+      if (++n % 5 === 0) {
+        inEvent = true;
+        events.add({ uptime: n * HOUR, time: e.time, kind: 'config', message: `config change ${n}` });
+        inEvent = false;
+        if (erasedByEvent) break;
+      }
+    }
+    expect(erasedByEvent).toBe(true);
+    const newest = events.list().slice(-2);
+    expect(newest[0]).toMatchObject({ kind: 'config', message: `config change ${n}` });
+    expect(newest[1].kind).toBe('store');
+    expect(newest[1].message).toMatch(/^reading log full: erased entries/);
+    expect(newest[1].number).toBe(newest[0].number + 1);
+    const status = events.verify();
+    expect(status).toMatchObject({ ok: true, break: null, last: { number: newest[1].number } });
+  });
+
   it('sums decode errors up by class, and keeps security rejections apart', () => {
     const digest = new RejectionDigest();
     expect(digest.take({}, 0, 'hour')).toEqual({ decode: null, security: null });
