@@ -221,8 +221,8 @@ export class EventLog {
     const limit = Math.max(1, Math.min(query.limit ?? MAX_EVENTS_PER_READ, MAX_EVENTS_PER_READ));
     const kinds = query.kinds && query.kinds.length ? query.kinds : null;
     let next: number | null = null;
-    this.log?.forEach(query.from ?? 0, (e) => {
-      if (e.type !== 'event' || (kinds && kinds.indexOf(e.kind) < 0)) return true;
+    this.log?.forEachEvent(query.from ?? 0, (e) => {
+      if (kinds && kinds.indexOf(e.kind) < 0) return true;
       if (events.length === limit) {
         next = e.seq;
         return false;
@@ -236,8 +236,8 @@ export class EventLog {
   /** Checks the chain of every event the flash holds, from the oldest. */
   verify(): ChainStatus {
     const verifier = new ChainVerifier(this.sha256);
-    this.log?.forEach(0, (e) => {
-      if (e.type === 'event') verifier.add(e);
+    this.log?.forEachEvent(0, (e) => {
+      verifier.add(e);
       return true;
     });
     return verifier.status();

@@ -167,7 +167,7 @@ export class ReadingLog {
    * each entry its sequence number; fills in the sector's count, end and
    * times. Returns the highest cursor record in it.
    */
-  private scan(sector: Sector, codec: SectorCodec, sink: EntrySink | null, recovering = false): number {
+  private scan(sector: Sector, codec: SectorCodec, sink: EntrySink | null, recovering = false, eventsOnly = false): number {
     const b = this.flash.read(sector.index * this.sectorSize, this.sectorSize);
     const size = this.sectorSize;
     codec.reset();
@@ -192,7 +192,8 @@ export class ReadingLog {
       } else {
         let isEntry = false;
         try {
-          isEntry = codec.skim(b[at + 1], b, at + 2, at + len - 2, this.varint, sink !== null);
+          // Readings and gaps are built as objects only for a sink that wants them (events always are: they are rare).
+          isEntry = codec.skim(b[at + 1], b, at + 2, at + len - 2, this.varint, sink !== null && !eventsOnly);
         } catch {
           if (recovering) this.badRecords++;
         }
@@ -212,7 +213,7 @@ export class ReadingLog {
           sector.lastTime = time;
           sector.count++;
           if (recovering) this.newest[codec.kind] = codec.last;
-          if (sink) {
+          if (sink && !eventsOnly) {
             const e = codec.entry as LogEntry;
             e.seq = seq;
             if (sink(e) === false) return cursor;
@@ -440,6 +441,32 @@ export class ReadingLog {
         going = visit(e);
         return going;
       });
+    }
+  }
+
+  /**
+   * Hands the events (only) from `fromSeq` on to `visit`, oldest first; stops
+   * when it returns false. Readings are skimmed, not built: reading the event
+   * log back costs little more than the boot's recovery scan.
+   */
+  forEachEvent(fromSeq: number, visit: (event: EventEntry & { seq: number }) => boolean): void {
+    const codec = new SectorCodec();
+    let going = true;
+    for (const sector of this.sectors) {
+      if (!going) break;
+      if (sector.firstSeq + sector.count <= fromSeq || sector.count === 0) continue;
+      const copy = { ...sector };
+      this.scan(
+        copy,
+        codec,
+        (e) => {
+          if (e.seq < fromSeq || e.type !== 'event') return true;
+          going = visit(e);
+          return going;
+        },
+        false,
+        true,
+      );
     }
   }
 
