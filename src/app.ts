@@ -83,6 +83,8 @@ export class Gateway {
     this.log = new ReadingLog(this.ports.flash, (line) => (opening ? this.ports.log(line) : this.event('store', line)));
     opening = false;
     this.events.attach(this.log);
+    // Only once the firmware event is in flash: a power cut before it must not lose the change.
+    if (kv.get(FIRMWARE_KEY) !== FIRMWARE_VERSION) kv.set(FIRMWARE_KEY, FIRMWARE_VERSION);
     const recorder = new TafRecorder(this.log, this.time, clock, this.settings.taf, this.settings.zone, (line) => this.ports.log(line));
     this.recorder = recorder;
     const meterClock = METER_CLOCKS[this.settings.meter.protocol] === true;
@@ -168,7 +170,6 @@ export class Gateway {
     const before = kv.get(FIRMWARE_KEY);
     if (before !== FIRMWARE_VERSION) {
       this.event('firmware', !before ? `firmware ${FIRMWARE_VERSION} (first boot with an event log)` : `firmware changed from ${before} to ${FIRMWARE_VERSION}`);
-      kv.set(FIRMWARE_KEY, FIRMWARE_VERSION);
     }
   }
 

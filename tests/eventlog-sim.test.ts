@@ -4,8 +4,10 @@
 // a bounded number of events, and no secret is in any event, on the device
 // or at the backend.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FileKeyValue } from '../hosts/sim/kv';
 import { describe, expect, it } from 'vitest';
 import { JUNE, logEntries, simulate } from './support/sim';
 import type { EventEntry, LogEntry } from '../src/store/entries';
@@ -36,6 +38,23 @@ describe('the event log in a simulated device', () => {
     expect(events.map((e) => e.number)).toEqual(events.map((_, i) => i + 1));
     expect(verified(events)).toMatchObject({ ok: true, events: events.length });
     expect(run.report.log.chain).toMatchObject({ ok: true });
+  }, 120_000);
+
+  it('a requested restart and a firmware change between two runs are recorded as such, and the chain continues', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'smgw-eventlog-'));
+    await simulate({ meter: 'dlms-mbus', days: 2 / 24, state });
+    // What the firmware before this one left in NVS, and the flag a requested restart sets.
+    const kv = new FileKeyValue(join(state, 'nvs.json'));
+    kv.set('firmware', '0.1.0');
+    kv.set('restartReason', 'new Wi-Fi settings');
+    const second = await simulate({ meter: 'dlms-mbus', days: 2 / 24, state, from: undefined });
+    const events = eventsIn(logEntries(second));
+    const boots = events.filter((e) => e.kind === 'boot').map((e) => e.message);
+    expect(boots).toEqual(['boot: power-on or reset (no restart was requested)', 'boot: restart requested (new Wi-Fi settings)']);
+    expect(events.filter((e) => e.kind === 'firmware').map((e) => e.message)).toEqual(['firmware 0.2.0 (first boot with an event log)', 'firmware changed from 0.1.0 to 0.2.0']);
+    expect(verified(events)).toMatchObject({ ok: true, events: events.length });
+    // The flag is used once.
+    expect(new FileKeyValue(join(state, 'nvs.json')).get('restartReason')).toBeUndefined();
   }, 120_000);
 
   it('power cuts in the middle of flash writes: whatever an event write left, the chain still verifies', async () => {
