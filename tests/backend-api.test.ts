@@ -18,6 +18,7 @@ import openapi from '../backend/openapi.json';
 import { BATCH_CONTENT_TYPE, BatchWriter } from '../src/uplink/batch';
 import type { Entry, GapEntry, LogEntry, ReadingEntry } from '../src/store/entries';
 import { QUARTER, workload } from './support/log';
+import { eventsOf, logWithEvents, rechain } from './support/events';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -509,6 +510,25 @@ describe('POST /api/v1/ingest', () => {
 });
 
 // ---------------------------------------------------------------- the query API
+
+describe('GET /api/v1/devices/{deviceId}/events', () => {
+  it('serves a device\'s events and its chain in the documented shapes, to the admin and the owning household only', async () => {
+    // A household of its own, and a log of events only: the other tests' meters and readings stay as they are.
+    const h = await post('/api/v1/admin/households', { name: 'Events' }, ADMIN);
+    const d = await post('/api/v1/admin/devices', { householdId: h.json().household.id, auth: 'token' }, ADMIN);
+    const id = d.json().deviceId;
+    await deliver(id, d.json().token, rechain(eventsOf(logWithEvents(60, 10, 21))));
+    const res = await get(`/api/v1/devices/${id}/events?limit=4`, ADMIN);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().events).toHaveLength(4);
+    expect(res.json().events[0]).toMatchObject({ seq: 1, number: 1, link: 'start', time: expect.stringMatching(/Z$/) });
+    expect(res.json().chain).toMatchObject({ status: 'ok', events: 6, breaks: 0, firstBreak: null });
+    expect((await get(`/api/v1/devices/${id}/events?from=${res.json().next}`, h.json().token)).json().events).toHaveLength(2);
+    refused(await get(`/api/v1/devices/${id}/events`, H[0].token), 404);
+    const listed = (await get('/api/v1/admin/devices', ADMIN)).json().devices.find((x: { id: string }) => x.id === id);
+    expect(listed.eventChain).toMatchObject({ status: 'ok', events: 6 });
+  });
+});
 
 describe('GET /api/v1/meters', () => {
   it('shows the admin every meter, with its household and device', async () => {
