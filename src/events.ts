@@ -182,13 +182,8 @@ export class EventLog {
     const log = this.log!;
     entry.number = this.number + 1;
     entry.prev = this.hash;
-    let seq: number;
-    try {
-      seq = log.append(entry);
-    } catch {
-      // The reading log says why on the console; the event stays in RAM.
-      return;
-    }
+    // A flash that cannot be written throws, as it does for readings (the simulator's power cuts throw here too).
+    const seq = log.append(entry);
     this.number = entry.number;
     this.hash = eventHash({ ...entry, seq }, this.sha256, this.scratch);
     shown.seq = seq;
