@@ -190,6 +190,15 @@ export async function migrate(db: Sql): Promise<void> {
     `CREATE TABLE IF NOT EXISTS credentials (token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, subject TEXT, name TEXT NOT NULL, created_at BIGINT NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS bulk_links (id TEXT PRIMARY KEY, claim TEXT NOT NULL, expires BIGINT NOT NULL)`,
+    // The devices' event logs: each event as uploaded, with its chain hash and how it linked to the one before
+    // ('ok', 'start' when nothing before it was known, 'edited' or 'removed' where the chain broke).
+    `CREATE TABLE IF NOT EXISTS events (
+       device_id TEXT NOT NULL, seq BIGINT NOT NULL, number BIGINT NOT NULL, kind TEXT NOT NULL, time BIGINT, uptime BIGINT NOT NULL,
+       message TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, link TEXT NOT NULL, PRIMARY KEY (device_id, seq))`,
+    // Per device: the last verified event (continuity across batches) and the first break found, kept.
+    `CREATE TABLE IF NOT EXISTS event_chains (
+       device_id TEXT PRIMARY KEY, events BIGINT NOT NULL, last_seq BIGINT NOT NULL, last_number BIGINT NOT NULL, last_hash TEXT NOT NULL,
+       breaks BIGINT NOT NULL, break_seq BIGINT, break_reason TEXT, break_detail TEXT, broken_at BIGINT)`,
   ];
   for (const s of statements) {
     try {

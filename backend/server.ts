@@ -11,9 +11,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BATCH_CONTENT_TYPE, BatchError, decodeBatch } from '../src/uplink/batch';
+import { BATCH_CONTENT_TYPE, BATCH_CONTENT_TYPE_V1, BatchError, decodeBatch } from '../src/uplink/batch';
 import { isKnownZone, isoUtc, utcOffset } from '../src/time/zone';
-import type { SeriesKind } from '../src/store/entries';
+import { EVENT_KINDS, type EventKind, type SeriesKind } from '../src/store/entries';
 import { HttpError, identify, allow, type Caller } from './auth';
 import { consumption, boundaries, STEPS, MAX_INTERVALS, type Step } from './series';
 import { MeterConflict, newId, newToken, type Meter, type Store, type StoredReading } from './store';
@@ -36,6 +36,8 @@ export interface ServerOptions {
 /** Largest request body: a batch is 2 KB; JSON requests are small. */
 export const BODY_LIMIT = 64 * 1024;
 const ZONE_DEFAULT = 'Europe/Berlin';
+/** Most events one request returns. */
+const MAX_EVENTS = 500;
 /** Third-party (research) results hold at least this many readings of at least this many households. */
 export const PRIVACY_MIN_ROWS = 20;
 export const PRIVACY_MIN_HOUSEHOLDS = 5;
@@ -121,7 +123,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const serverKey = await store.secret('server-key');
   const openapi = JSON.stringify(openapiDocument);
 
-  app.addContentTypeParser([BATCH_CONTENT_TYPE, 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser([BATCH_CONTENT_TYPE, BATCH_CONTENT_TYPE_V1, 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     if (error instanceof HttpError) return reply.code(error.status).send({ error: error.message, ...(error.details ? { details: error.details } : {}) });
@@ -212,7 +214,9 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   });
   app.get('/api/v1/admin/devices', { onRequest: authed }, async (request) => {
     allow(request.caller, 'admin');
-    return { devices: await store.devices() };
+    const chains = await store.eventChains();
+    const devices = await store.devices();
+    return { devices: devices.map((d) => ({ ...d, eventChain: chains.get(d.id) ?? { status: 'none', events: 0, last: null, breaks: 0, firstBreak: null } })) };
   });
   app.post<{ Params: { id: string } }>('/api/v1/admin/devices/:id/revoke', { onRequest: authed }, async (request) => {
     allow(request.caller, 'admin');
@@ -228,6 +232,28 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const token = newToken();
     await store.addCredential(token, { kind: 'research', subject: null, name: body.name });
     return reply.code(201).send({ role: body.role, name: body.name, token });
+  });
+
+  // ---- the devices' event logs ----
+
+  const eventsQuery = z
+    .object({
+      kind: z.string().regex(new RegExp(`^(${EVENT_KINDS.join('|')})(,(${EVENT_KINDS.join('|')}))*$`), `event kinds, comma-separated: ${EVENT_KINDS.join(', ')}`).optional(),
+      from: z.coerce.number().int().min(0).optional(),
+      limit: z.coerce.number().int().min(1).max(MAX_EVENTS).optional(),
+    })
+    .strict();
+  app.get<{ Params: { deviceId: string } }>('/api/v1/devices/:deviceId/events', { onRequest: authed }, async (request) => {
+    const caller = request.caller;
+    allow(caller, 'admin', 'household');
+    const device = await store.device(request.params.deviceId);
+    if (!device || (caller.role === 'household' && device.householdId !== caller.householdId)) throw new HttpError(404, `no device ${request.params.deviceId}`);
+    const q = parse(eventsQuery, request.query, 'query');
+    const limit = q.limit ?? MAX_EVENTS;
+    // One more than asked for says whether there is a next page.
+    const rows = await store.events(device.id, { from: q.from ?? 0, limit: limit + 1, kinds: q.kind ? (q.kind.split(',') as EventKind[]) : [] });
+    const next = rows.length > limit ? rows[limit].seq : null;
+    return { deviceId: device.id, chain: await store.eventChain(device.id), events: rows.slice(0, limit), next };
   });
 
   // ---- query API ----

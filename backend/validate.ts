@@ -12,6 +12,8 @@ const UNITS = new Set(['Wh', 'varh', 'VAh']);
 
 /** The first problem with an entry, or null. */
 export function problemWith(e: LogEntry, now: number): string | null {
+  // Events are audit records: stored as they came (an implausible time is stored as unknown), never a reason to refuse readings.
+  if (e.type === 'event') return null;
   if (!(e.time >= EARLIEST && e.time <= now + FUTURE_MS)) return `entry ${e.seq}: time ${new Date(e.time).toISOString()} is outside 2000 .. now`;
   if (e.type === 'gap') {
     if (e.last < e.time || e.last > now + FUTURE_MS) return `entry ${e.seq}: gap ends before it starts or in the future`;

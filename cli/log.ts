@@ -10,7 +10,7 @@ import { ReadingLog } from '../src/store/reading-log';
 import { entryJson } from '../src/store/json';
 import { fail } from './usage';
 
-export const LOG_USAGE = `usage: smgw log --state DIR [--from SEQ] [--limit N] [--kind taf7|daily|demand|gap]`;
+export const LOG_USAGE = `usage: smgw log --state DIR [--from SEQ] [--limit N] [--kind taf7|daily|demand|gap|event]`;
 
 export function logCommand(argv: string[]): number {
   const { values } = parseArgs({
@@ -30,12 +30,12 @@ export function logCommand(argv: string[]): number {
   if (!Number.isInteger(from) || from < 0) fail('--from must be a sequence number');
   if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a positive integer');
   const kind = values.kind;
-  if (kind !== undefined && !['taf7', 'daily', 'demand', 'gap'].includes(kind)) fail('--kind must be taf7, daily, demand or gap');
+  if (kind !== undefined && !['taf7', 'daily', 'demand', 'gap', 'event'].includes(kind)) fail('--kind must be taf7, daily, demand, gap or event');
   const flash = new NorFlash(FLASH_SIZE, file);
   try {
     const out: string[] = [];
     for (const e of new ReadingLog(flash).read(from, limit)) {
-      if (kind === 'gap' ? e.type !== 'gap' : kind !== undefined && (e.type !== 'reading' || e.kind !== kind)) continue;
+      if (kind === 'gap' || kind === 'event' ? e.type !== kind : kind !== undefined && (e.type !== 'reading' || e.kind !== kind)) continue;
       out.push(JSON.stringify(entryJson(e)));
     }
     if (out.length) process.stdout.write(out.join('\n') + '\n');
@@ -51,6 +51,7 @@ export function describeLog(s: ReturnType<typeof summariseLog>): string {
   return (
     `reading log: ${s.entries} entries (${r.taf7} quarter-hour, ${r.daily} daily, ${r.demand} on demand, ` +
     `${s.gaps.entries} gap ${s.gaps.entries === 1 ? 'entry' : 'entries'} for ${s.gaps.boundaries} boundaries), ${s.bytesUsed} of ${s.bytesTotal} bytes, ` +
-    `${s.bytesPerReading} bytes per entry; cursor ${s.cursor}; ${s.evicted} evicted, ${s.lost} of them before upload`
+    `${s.bytesPerReading} bytes per entry; cursor ${s.cursor}; ${s.evicted} evicted, ${s.lost} of them before upload; ` +
+    `${s.events} event${s.events === 1 ? '' : 's'} (${s.eventBytes} bytes), chain ${s.chain.ok ? 'ok' : `broken at entry ${s.chain.break!.seq} (${s.chain.break!.reason}: ${s.chain.break!.detail})`}`
   );
 }

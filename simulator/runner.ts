@@ -29,9 +29,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { RunningBackend } from '../backend/main';
-import type { GapReason, SeriesKind } from '../src/store/entries';
-import { installNodeText } from '../hosts/sim/text';
+import { encodeEventPayload, type GapReason, type SeriesKind } from '../src/store/entries';
+import { ChainVerifier, type ChainStatus } from '../src/store/event-chain';
 import { nodeCrypto } from '../hosts/sim/crypto';
+import { installNodeText } from '../hosts/sim/text';
 import { HASH_KEY, hashPassword } from '../src/portal/auth';
 import { markSetupDone } from '../src/portal/config';
 import type { LineSettings } from '../src/ports/serial';
@@ -138,6 +139,11 @@ export interface LogSummary extends LogStats {
   readings: { [kind in SeriesKind]: number };
   /** Gap entries, the boundaries they cover, and those by reason. */
   gaps: { entries: number; boundaries: number; byReason: { [reason in GapReason]?: number } };
+  /** Event-log entries (events of the tamper-evident log, held in the same flash) and their record bytes. */
+  events: number;
+  eventBytes: number;
+  /** The event chain as the flash holds it (the device's own check). */
+  chain: ChainStatus;
   /** Bytes of flash per TAF 7 reading, all overheads included. */
   bytesPerReading: number;
 }
@@ -149,8 +155,17 @@ export function summariseLog(flash: NorFlash): LogSummary {
   const stats = log.stats();
   const readings = { taf7: 0, daily: 0, demand: 0 };
   const gaps: LogSummary['gaps'] = { entries: 0, boundaries: 0, byReason: {} };
+  let events = 0;
+  let eventBytes = 0;
+  const scratch = new Uint8Array(256);
+  const chain = new ChainVerifier(nodeCrypto.sha256);
   for (const e of log.read(0, Number.MAX_SAFE_INTEGER)) {
     if (e.type === 'reading') readings[e.kind]++;
+    else if (e.type === 'event') {
+      events++;
+      chain.add(e);
+      eventBytes += encodeEventPayload(e, scratch, 0) + 4;
+    }
     else {
       gaps.entries++;
       gaps.boundaries += e.count;
@@ -158,7 +173,11 @@ export function summariseLog(flash: NorFlash): LogSummary {
     }
   }
   const all = readings.taf7 + readings.daily + readings.demand;
-  return { ...stats, readings, gaps, bytesPerReading: all ? Math.round((stats.bytesUsed / (all + gaps.entries)) * 10) / 10 : 0 };
+  const seriesBytes = stats.bytesUsed - eventBytes;
+  return {
+    ...stats, readings, gaps, events, eventBytes, chain: chain.status(),
+    bytesPerReading: all ? Math.round((seriesBytes / (all + gaps.entries)) * 10) / 10 : 0,
+  };
 }
 
 interface SavedState {

@@ -15,6 +15,7 @@ import { LiveRing } from './taf/live';
 import { Timekeeper } from './time/timekeeper';
 import { isoUtc } from './time/zone';
 import { EventLog, type EventKind } from './events';
+import { RejectionDigest } from './rejections';
 import { Uplink } from './uplink/uplink';
 import { loadUplinkSecrets } from './uplink/enrolment';
 import { Portal } from './portal/portal';
@@ -24,6 +25,13 @@ export const FIRMWARE_VERSION = '0.2.0';
 /** How often the DLMS frame counters are saved (replay protection across restarts). */
 const SAVE_COUNTERS_MS = 15 * 60000;
 
+/** How often decode errors and rejected frames are summed up into one event of each kind. */
+const REJECTION_PERIOD_MS = 3600000;
+
+/** Key-value flags: why the next boot happens (set before a requested restart), and the firmware that ran last. */
+const RESTART_KEY = 'restartReason';
+const FIRMWARE_KEY = 'firmware';
+
 /** Protocols whose meters keep a clock the grid operator sets: trusted until SNTP answers. */
 const METER_CLOCKS: { [protocol: string]: true } = { dlms: true, dsmr: true };
 
@@ -32,7 +40,7 @@ export class Gateway {
   readonly reader: MeterReader;
   readonly time: Timekeeper;
   readonly live: LiveRing;
-  readonly events = new EventLog();
+  readonly events: EventLog;
   readonly firmware = FIRMWARE_VERSION;
   /** The HTTP server on port 80: pages, API, captive-portal probes, the setup access point. */
   readonly portal: Portal;
@@ -45,21 +53,34 @@ export class Gateway {
   /** Delivery to the backend, when the device is enrolled. */
   uplink: Uplink | null = null;
   private readonly guard: ReplayGuard;
+  private readonly rejections = new RejectionDigest();
+  /** Replays recorded one by one in this period (the first is; the rest are summed up). */
+  private replaysNoted = 0;
 
   constructor(ports: Ports) {
     this.ports = ports;
+    this.events = new EventLog((data) => ports.crypto.sha256(data), ports.kv);
     this.settings = loadSettings(ports.kv);
     this.guard = new ReplayGuard(ports.kv);
     this.reader = new MeterReader(ports.serial, ports.clock, ports.crypto, this.guard);
     this.time = new Timekeeper(ports.clock, ports.network, this.settings.sntp, (line) => this.event('time', line));
     this.live = new LiveRing(this.settings.taf.live);
-    this.reader.onSecurityEvent((message) => this.event('security', 'security: ' + message));
+    this.reader.onSecurityEvent((message) => {
+      if (this.replaysNoted++ === 0) this.event('security', 'security: ' + message);
+    });
     this.portal = new Portal(this);
   }
 
   start(): void {
     const { clock, kv } = this.ports;
-    this.log = new ReadingLog(this.ports.flash, (line) => this.event('store', line));
+    this.recordBoot();
+    // The boot recovery's summary is for the console; what the log says later (evictions, bad sectors) is an event.
+    let opening = true;
+    this.log = new ReadingLog(this.ports.flash, (line) => (opening ? this.ports.log(line) : this.event('store', line)));
+    opening = false;
+    this.events.attach(this.log);
+    // Only once the firmware event is in flash: a power cut before it must not lose the change.
+    if (kv.get(FIRMWARE_KEY) !== FIRMWARE_VERSION) kv.set(FIRMWARE_KEY, FIRMWARE_VERSION);
     const recorder = new TafRecorder(this.log, this.time, clock, this.settings.taf, this.settings.zone, (line) => this.ports.log(line));
     this.recorder = recorder;
     const meterClock = METER_CLOCKS[this.settings.meter.protocol] === true;
@@ -77,10 +98,11 @@ export class Gateway {
     this.time.start();
     const u = this.settings.uplink;
     if (u.url && u.deviceId) {
-      this.uplink = new Uplink(this.ports, this.log, this.time, u, loadUplinkSecrets(kv), this.settings.zone, (line) => this.ports.log(line));
+      this.uplink = new Uplink(this.ports, this.log, this.time, u, loadUplinkSecrets(kv), this.settings.zone, (line) => this.ports.log(line), (line) => this.event('upload', line));
       this.uplink.start();
     }
     clock.every(SAVE_COUNTERS_MS, () => this.guard.save());
+    clock.every(REJECTION_PERIOD_MS, () => this.sumUpRejections());
     if (this.settings.wifi.ssid) this.ports.network.connect(this.settings.wifi.ssid, loadWifiPassword(kv) ?? '');
     this.portal.start();
     this.ports.log(`smgw-lite ${FIRMWARE_VERSION}: reading ${this.settings.meter.protocol} on the ${this.settings.meter.connector} port`);
@@ -121,11 +143,43 @@ export class Gateway {
     this.reader.onReading((r) => this.ports.log(readingJson(r)));
   }
 
-  /** Records an event (the event log, and the console). Never give it a secret. */
+  /**
+   * Records an event in the tamper-evident event log (and on the console). The
+   * portal records configuration changes here. Never put a secret in `message`:
+   * it is stored, shown and uploaded.
+   */
   event(kind: EventKind, message: string): void {
     const uptime = this.ports.clock.uptime();
     this.events.add({ uptime, time: this.time.synced ? this.time.wall(uptime) : null, kind, message });
     this.ports.log(message);
+  }
+
+  /** Before a restart the firmware asks for (the portal's button, after a configuration change): the next boot says why. */
+  prepareRestart(reason: string): void {
+    this.ports.kv.set(RESTART_KEY, reason || 'requested');
+  }
+
+  /** The boot's event (and its cause), and a firmware change since the last boot. */
+  private recordBoot(): void {
+    const kv = this.ports.kv;
+    // (A host may answer null rather than undefined for a missing key: test for a value.)
+    const requested = kv.get(RESTART_KEY);
+    if (requested) kv.delete(RESTART_KEY);
+    // The ports report no reset reason: a boot nobody asked for is a power-on, a power cut, a crash or the reset button.
+    this.event('boot', requested ? `boot: restart requested (${requested})` : 'boot: power-on or reset (no restart was requested)');
+    const before = kv.get(FIRMWARE_KEY);
+    if (before !== FIRMWARE_VERSION) {
+      this.event('firmware', !before ? `firmware ${FIRMWARE_VERSION} (first boot with an event log)` : `firmware changed from ${before} to ${FIRMWARE_VERSION}`);
+    }
+  }
+
+  /** One event per kind for the period's decode errors and rejected frames (when there were any). */
+  private sumUpRejections(): void {
+    const s = this.reader.stats;
+    const summary = this.rejections.take(s.rejected, s.lineErrors, 'hour');
+    if (summary.decode) this.event('decode', summary.decode);
+    if (summary.security) this.event('security', summary.security);
+    this.replaysNoted = 0;
   }
 
   /** What the device reports about itself: the line, the time, the log, the last reading. No secret is in here. */

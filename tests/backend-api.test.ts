@@ -18,6 +18,7 @@ import openapi from '../backend/openapi.json';
 import { BATCH_CONTENT_TYPE, BatchWriter } from '../src/uplink/batch';
 import type { Entry, GapEntry, LogEntry, ReadingEntry } from '../src/store/entries';
 import { QUARTER, workload } from './support/log';
+import { eventsOf, logWithEvents, rechain } from './support/events';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -337,7 +338,7 @@ describe('the OpenAPI document', () => {
     const source = readFileSync(new URL('../backend/server.ts', import.meta.url), 'utf8');
     const registered = [...source.matchAll(/app\.(get|post|put|patch|delete)(?:<[^>]*>)?\(\s*'([^']+)'/g)].map((m) => `${m[1].toUpperCase()} ${m[2].replace(/:(\w+)/g, '{$1}')}`).sort();
     const documented = Object.entries(openapi.paths as Record<string, Schema>).flatMap(([p, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`)).sort();
-    expect(registered.length).toBe(16);
+    expect(registered.length).toBe(17);
     expect(documented).toEqual(registered);
     for (const entry of documented) {
       const [method, path] = entry.split(' ') as ['GET' | 'POST' | 'DELETE', string];
@@ -434,6 +435,7 @@ describe('access control', () => {
       'POST /api/v1/admin/devices/{id}/revoke': { url: `/api/v1/admin/devices/${other.json().deviceId}/revoke` },
       'POST /api/v1/admin/users': { url: '/api/v1/admin/users', body: { role: 'research', name: 'Role check' } },
       'GET /api/v1/meters': { url: '/api/v1/meters' },
+      'GET /api/v1/devices/{deviceId}/events': { url: `/api/v1/devices/${H[0].deviceId}/events` },
       'GET /api/v1/meters/{meterId}/readings': { url: `/api/v1/meters/${m}/readings?from=${all.from}&to=${all.to}` },
       'GET /api/v1/meters/{meterId}/series': { url: `/api/v1/meters/${m}/series?from=${all.from}&to=${all.to}&step=1h&obis=1-0:1.8.0` },
       'POST /v1/meterReadings': { url: '/v1/meterReadings', body: all },
@@ -459,7 +461,7 @@ describe('access control', () => {
         }
       }
     }
-    expect(checked).toBe(13 * 4);
+    expect(checked).toBe(14 * 4);
   });
 
   it('refuses a revoked device (403), and lists it as revoked', async () => {
@@ -488,7 +490,7 @@ describe('POST /api/v1/ingest', () => {
 
   it('stored every entry once: a batch sent again counts as duplicates and stores nothing', async () => {
     const again = await send(H[0].deviceToken, batchOf(H[0].deviceId, H[0].entries.slice(0, 50)));
-    expect(again.json()).toEqual({ stored: H[0].entries.length, readings: 0, gaps: 0, duplicates: 50 });
+    expect(again.json()).toEqual({ stored: H[0].entries.length, readings: 0, gaps: 0, duplicates: 50, events: 0, chain: 'ok' });
     const devices = (await get('/api/v1/admin/devices', ADMIN)).json().devices;
     for (const h of H) expect(devices.find((d: { id: string }) => d.id === h.deviceId).lastSeq).toBe(h.entries.length);
   });
@@ -508,6 +510,25 @@ describe('POST /api/v1/ingest', () => {
 });
 
 // ---------------------------------------------------------------- the query API
+
+describe('GET /api/v1/devices/{deviceId}/events', () => {
+  it('serves a device\'s events and its chain in the documented shapes, to the admin and the owning household only', async () => {
+    // A household of its own, and a log of events only: the other tests' meters and readings stay as they are.
+    const h = await post('/api/v1/admin/households', { name: 'Events' }, ADMIN);
+    const d = await post('/api/v1/admin/devices', { householdId: h.json().household.id, auth: 'token' }, ADMIN);
+    const id = d.json().deviceId;
+    await deliver(id, d.json().token, rechain(eventsOf(logWithEvents(60, 10, 21))));
+    const res = await get(`/api/v1/devices/${id}/events?limit=4`, ADMIN);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().events).toHaveLength(4);
+    expect(res.json().events[0]).toMatchObject({ seq: 1, number: 1, link: 'start', time: expect.stringMatching(/Z$/) });
+    expect(res.json().chain).toMatchObject({ status: 'ok', events: 6, breaks: 0, firstBreak: null });
+    expect((await get(`/api/v1/devices/${id}/events?from=${res.json().next}`, h.json().token)).json().events).toHaveLength(2);
+    refused(await get(`/api/v1/devices/${id}/events`, H[0].token), 404);
+    const listed = (await get('/api/v1/admin/devices', ADMIN)).json().devices.find((x: { id: string }) => x.id === id);
+    expect(listed.eventChain).toMatchObject({ status: 'ok', events: 6 });
+  });
+});
 
 describe('GET /api/v1/meters', () => {
   it('shows the admin every meter, with its household and device', async () => {

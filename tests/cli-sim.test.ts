@@ -25,13 +25,16 @@ describe('smgw sim', () => {
     expect(report.flash.erasesPerSector).toHaveLength(16);
     // The quarter-hours of the silent hour are one gap entry; the readings follow.
     expect(report.log.gaps.byReason).toEqual({ 'no-telegram': 4 });
-    expect(r.stdout).toMatch(/reading log: 21 entries \(20 quarter-hour, 0 daily, 0 on demand, 1 gap entry for 4 boundaries\)/);
-    const shown = smgw(['log', '--state', join(dir, 'state'), '--kind', 'taf7', '--from', '3', '--limit', '3']);
+    // 21 readings and gaps, and three events first: the boot, the firmware, the time from SNTP.
+    expect(r.stdout).toMatch(/reading log: 24 entries \(20 quarter-hour, 0 daily, 0 on demand, 1 gap entry for 4 boundaries\), .*; 3 events \(\d+ bytes\), chain ok/);
+    const shown = smgw(['log', '--state', join(dir, 'state'), '--kind', 'taf7', '--from', '6', '--limit', '3']);
     expect(shown.status, shown.stderr).toBe(0);
     const entries = shown.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(entries.map((e) => [e.seq, e.time])).toEqual([[3, '2025-03-30T01:15:00Z'], [4, '2025-03-30T01:30:00Z'], [5, '2025-03-30T01:45:00Z']]);
+    expect(entries.map((e) => [e.seq, e.time])).toEqual([[6, '2025-03-30T01:15:00Z'], [7, '2025-03-30T01:30:00Z'], [8, '2025-03-30T01:45:00Z']]);
     expect(entries[0]).toMatchObject({ type: 'reading', kind: 'taf7', source: 'sntp' });
-    expect(shown.stderr).toMatch(/^reading log: 21 entries/);
+    expect(shown.stderr).toMatch(/^reading log: 24 entries/);
+    const events = smgw(['log', '--state', join(dir, 'state'), '--kind', 'event']);
+    expect(events.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((e) => [e.seq, e.number, e.kind])).toEqual([[1, 1, 'boot'], [2, 2, 'firmware'], [3, 3, 'time']]);
   });
 
   it('refuses what it cannot do, with one line', () => {

@@ -5,7 +5,8 @@
 
 import { createCipheriv } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildAesGcmDriver, checkBinding, runAesGcmDriver } from './support/native';
+import { buildAesGcmDriver, buildDigestDriver, checkBinding, runAesGcmDriver, runDriver } from './support/native';
+import { PBKDF2_VECTORS, SHA256_VECTORS } from './support/crypto-vectors';
 import { bytesOf, keyOf, vectors } from './support/vectors';
 import { fromHex, toHex } from '../src/codec/bytes';
 import { DlmsFramer } from '../src/meter/dlms/framer';
@@ -103,7 +104,45 @@ describe('native AES-GCM core (mbedtls)', () => {
   });
 });
 
+describe('native digest core (mbedtls): SHA-256, PBKDF2-HMAC-SHA-256, random', () => {
+  let driver: string;
+  beforeAll(() => {
+    driver = buildDigestDriver();
+  });
+
+  it('gives the FIPS 180-2 SHA-256 digests', () => {
+    const answers = runDriver(driver, SHA256_VECTORS.map((v) => `sha256 ${h(toHex(v.data))}`));
+    expect(answers).toEqual(SHA256_VECTORS.map((v) => `ok ${v.digest}`));
+  });
+
+  it('hashes an 8 KB input the same as a single call to node:crypto would', () => {
+    const data = Uint8Array.from({ length: 8000 }, (_, i) => (i * 7 + 3) & 0xff);
+    const [answer] = runDriver(driver, [`sha256 ${toHex(data)}`]);
+    expect(answer).toBe('ok ' + toHex(nodeCrypto.sha256(data)));
+  });
+
+  it('gives the PBKDF2-HMAC-SHA-256 vectors (1, 2 and 4096 iterations; 32, 40 and 64 bytes)', () => {
+    const answers = runDriver(driver, PBKDF2_VECTORS.map((v) => `pbkdf2 ${toHex(v.password)} ${toHex(v.salt)} ${v.iterations} ${v.length}`));
+    expect(answers).toEqual(PBKDF2_VECTORS.map((v) => `ok ${v.key}`));
+  });
+
+  it('refuses zero iterations rather than deriving nothing', () => {
+    expect(runDriver(driver, ['pbkdf2 70617373776f7264 73616c74 0 32'])).toEqual(['error']);
+  });
+
+  it('gives random bytes of the length asked for, different every time', () => {
+    const answers = runDriver(driver, ['random 32', 'random 32', 'random 1']);
+    expect(answers[0]).toMatch(/^ok [0-9a-f]{64}$/);
+    expect(answers[1]).toMatch(/^ok [0-9a-f]{64}$/);
+    expect(answers[0]).not.toBe(answers[1]);
+    expect(answers[2]).toMatch(/^ok [0-9a-f]{2}$/);
+  });
+});
+
 describe('native bindings compile against the XS headers', () => {
+  it('digest', () => {
+    expect(() => checkBinding('modules/digest/digest.c', ['modules/digest'])).not.toThrow();
+  });
   it('aes-gcm', () => {
     expect(() => checkBinding('modules/aes-gcm/aes-gcm.c', ['modules/aes-gcm'])).not.toThrow();
   });

@@ -76,6 +76,18 @@ async function deliverEightDays(backendDb?: string): Promise<void> {
     expect(daily).toHaveLength(8);
     const stored = await backend.store.db.all<{ n: number }>("SELECT COUNT(*) AS n FROM readings WHERE kind = 'taf7'");
     expect(Number(stored[0].n)).toBe(768);
+
+    // The event log came with the readings, every event of it, and its chain verified across all the batches.
+    const flashEvents = logEntries(run).filter((e) => e.type === 'event');
+    expect(flashEvents.filter((e) => e.kind === 'boot').length).toBe(run.report.boots.length);
+    expect(flashEvents.some((e) => e.kind === 'upload')).toBe(true);
+    const devices = JSON.parse((await get(`${backend.url}/api/v1/admin/devices`, ca, token)).body).devices as { id: string; eventChain: { status: string; events: number } }[];
+    expect(devices).toHaveLength(1);
+    expect(devices[0].eventChain).toMatchObject({ status: 'ok', events: flashEvents.length, breaks: 0 });
+    const served = JSON.parse((await get(`${backend.url}/api/v1/devices/${devices[0].id}/events`, ca, token)).body);
+    expect(served.chain).toMatchObject({ status: 'ok', firstBreak: null });
+    expect(served.events.map((e: { seq: number; message: string }) => [e.seq, e.message])).toEqual(flashEvents.map((e) => [e.seq, (e as { message: string }).message]));
+    expect(run.report.uplink!.uploads.filter((x) => x.batches > 0).length).toBeGreaterThan(3);
   } finally {
     await backend.close();
   }

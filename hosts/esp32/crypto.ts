@@ -1,7 +1,9 @@
 // Crypto port on the ESP32: the native aes-gcm module (mbedtls on the AES
-// accelerator). The key schedule lives in native memory.
+// accelerator; the key schedule lives in native memory) and the native digest
+// module (SHA-256 and PBKDF2 on the SHA accelerator, the hardware RNG).
 
 import AesGcmKey from 'aes-gcm';
+import { pbkdf2, random, sha256 } from 'digest';
 import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
 
 class Esp32AesKey implements AesKey {
@@ -33,4 +35,7 @@ class Esp32AesKey implements AesKey {
 
 export const esp32Crypto: CryptoPort = {
   importKey: (key) => new Esp32AesKey(key),
+  sha256: (data) => new Uint8Array(sha256(data)),
+  pbkdf2: (password, salt, iterations, length) => new Uint8Array(pbkdf2(password, salt, iterations, length)),
+  random: (length) => new Uint8Array(random(length)),
 };

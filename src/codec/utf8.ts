@@ -1,48 +1,90 @@
-// UTF-8 without TextEncoder/TextDecoder, which XS on the device may lack:
-// request bodies in, JSON out.
+// UTF-8 with nothing but the language (XS on the device has no global
+// TextEncoder/TextDecoder): event messages stored in flash (they may carry a
+// Wi-Fi name a user typed), request bodies the portal receives, passwords it
+// hashes.
 
-export function utf8Encode(text: string): Uint8Array {
-  const out: number[] = [];
+/** Encodes `text` into out[at..), at most `max` bytes, never splitting a character; returns the end. */
+export function putUtf8(text: string, out: Uint8Array, at: number, max: number): number {
+  const limit = at + max;
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
       const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d < 0xe000) {
+      if (d >= 0xdc00 && d <= 0xdfff) {
         c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
         i++;
       }
     }
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // a lone surrogate has no UTF-8 form
+    const n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (at + n > limit) break;
+    if (n === 1) out[at++] = c;
+    else if (n === 2) {
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else if (n === 3) {
+      out[at++] = 0xe0 | (c >> 12);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else {
+      out[at++] = 0xf0 | (c >> 18);
+      out[at++] = 0x80 | ((c >> 12) & 0x3f);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    }
   }
-  return Uint8Array.from(out);
+  return at;
 }
 
-/** Decodes UTF-8; null when the bytes are not valid UTF-8 (a client sending garbage gets a clear 400). */
-export function utf8Decode(bytes: Uint8Array): string | null {
-  let out = '';
-  for (let i = 0; i < bytes.length; ) {
-    const b = bytes[i];
-    let c: number;
-    let n: number;
-    if (b < 0x80) (c = b), (n = 0);
-    else if (b >= 0xc2 && b < 0xe0) (c = b & 31), (n = 1);
-    else if (b >= 0xe0 && b < 0xf0) (c = b & 15), (n = 2);
-    else if (b >= 0xf0 && b < 0xf5) (c = b & 7), (n = 3);
-    else return null;
-    if (i + n >= bytes.length + (n ? 0 : 1)) return null;
-    for (let k = 1; k <= n; k++) {
-      const x = bytes[i + k];
-      if ((x & 0xc0) !== 0x80) return null;
-      c = (c << 6) | (x & 63);
+/** The whole of `text` as UTF-8. */
+export function utf8Encode(text: string): Uint8Array {
+  // A UTF-16 code unit takes at most 3 bytes (a surrogate pair, two units, takes 4).
+  const out = new Uint8Array(text.length * 3);
+  return out.slice(0, putUtf8(text, out, 0, out.length));
+}
+
+/** The smallest code point each sequence length may carry (longer forms are overlong, and invalid). */
+const MIN_OF_LENGTH = [0, 0x80, 0x800, 0x10000];
+
+/**
+ * Decodes b[at..end). A malformed sequence (bad lead or continuation byte,
+ * truncated, overlong, a surrogate, beyond U+10FFFF) makes it return null when
+ * `strict`, and becomes U+FFFD otherwise.
+ */
+function decode(b: Uint8Array, at: number, end: number, strict: boolean): string | null {
+  let s = '';
+  while (at < end) {
+    const c = b[at++];
+    if (c < 0x80) {
+      s += String.fromCharCode(c);
+      continue;
     }
-    i += n + 1;
-    if (c >= 0x10000) {
-      c -= 0x10000;
-      out += String.fromCharCode(0xd800 + (c >> 10), 0xdc00 + (c & 1023));
-    } else out += String.fromCharCode(c);
+    const n = c >= 0xf0 && c < 0xf8 ? 3 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xc0 && c < 0xe0 ? 1 : -1;
+    let v = n === 3 ? c & 0x07 : n === 2 ? c & 0x0f : c & 0x1f;
+    let ok = n > 0 && at + n <= end;
+    for (let k = 0; ok && k < n; k++) {
+      const d = b[at + k];
+      if ((d & 0xc0) !== 0x80) ok = false;
+      else v = (v << 6) | (d & 0x3f);
+    }
+    if (ok && (v < MIN_OF_LENGTH[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))) ok = false;
+    if (!ok) {
+      if (strict) return null;
+      s += '\ufffd';
+      continue;
+    }
+    at += n;
+    s += String.fromCodePoint(v);
   }
-  return out;
+  return s;
+}
+
+/** Decodes b[at..end) as stored text: what putUtf8 did not write becomes U+FFFD. */
+export function utf8(b: Uint8Array, at: number, end: number): string {
+  return decode(b, at, end, false)!;
+}
+
+/** Decodes a whole body; null when it is not valid UTF-8 (a client sending garbage gets a clear 400). */
+export function utf8Decode(bytes: Uint8Array): string | null {
+  return decode(bytes, 0, bytes.length, true);
 }

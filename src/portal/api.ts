@@ -37,7 +37,9 @@ export function registerRoutes(router: Router, portal: Portal): void {
   const owner = () => {
     if (!portal.auth.hasPassword) throw new HttpError(409, 'set the admin password first');
   };
-  const restartSoon = () => {
+  /** Restarts after the answer has gone out; the next boot's event says why. */
+  const restartSoon = (reason: string) => {
+    g.prepareRestart(reason);
     clock.after(RESTART_DELAY_MS, () => {
       g.stop();
       system.restart();
@@ -109,7 +111,7 @@ export function registerRoutes(router: Router, portal: Portal): void {
   );
   router.add('POST', '/api/restart', 'session', () => {
     g.event('config', 'restart asked for in the portal');
-    restartSoon();
+    restartSoon('the portal\'s restart button');
     return json(202, { restarting: true });
   });
   router.add('POST', '/api/factory-reset', 'session', (ctx) => {
@@ -120,6 +122,7 @@ export function registerRoutes(router: Router, portal: Portal): void {
       // The gateway stops first (it saves its counters on the way out): nothing is written after the wipe.
       g.stop();
       wipeKeyValues(kv);
+      g.prepareRestart('factory reset');
       const { flash } = g.ports;
       const sectors = flash.size / flash.sectorSize;
       let sector = 0;
@@ -221,7 +224,7 @@ export function registerRoutes(router: Router, portal: Portal): void {
     if (!g.settings.wifi.ssid) throw new HttpError(400, 'choose the Wi-Fi network first');
     markSetupDone(kv);
     portal.changed('setup finished');
-    restartSoon();
+    restartSoon('setup finished in the portal');
     return json(202, { restarting: true });
   });
 }

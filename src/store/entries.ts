@@ -10,6 +10,7 @@
 
 import { putU32, getU32, RecordType, frameRecord } from './format';
 import { putVarint, zigzag, unzigzag, VarintReader } from './varint';
+import { putUtf8, utf8 } from '../codec/utf8';
 
 export type SeriesKind = 'taf7' | 'daily' | 'demand';
 export const SERIES_KINDS: readonly SeriesKind[] = ['taf7', 'daily', 'demand'];
@@ -56,7 +57,35 @@ export interface GapEntry {
   reason: GapReason;
 }
 
-export type Entry = ReadingEntry | GapEntry;
+/** What an event of the event log is about. */
+export const EVENT_KINDS = ['boot', 'config', 'time', 'decode', 'security', 'upload', 'firmware', 'store'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** The length of a chain hash: SHA-256. */
+export const HASH_LENGTH = 32;
+/** The longest message stored (UTF-8 bytes): longer ones are cut at a character boundary. */
+export const MAX_EVENT_MESSAGE = 160;
+
+/**
+ * An event of the tamper-evident event log: what happened, and the chain hash
+ * of the event before it (event-chain.ts says how the hash is computed).
+ */
+export interface EventEntry {
+  type: 'event';
+  kind: EventKind;
+  /** Wall time (ms since the epoch, whole seconds); 0 when the device did not know the time. */
+  time: number;
+  /** Uptime (ms, whole seconds) at the event. */
+  uptime: number;
+  /** The event's number in the chain: 1, 2, 3 ... over the device's life. */
+  number: number;
+  /** The chain hash of the event numbered one less (32 zero bytes before the first). */
+  prev: Uint8Array;
+  message: string;
+}
+
+export type Entry = ReadingEntry | GapEntry | EventEntry;
+export type SeriesEntry = ReadingEntry | GapEntry;
 export type LogEntry = Entry & { seq: number };
 
 /** The most registers one reading stores. */
@@ -71,6 +100,55 @@ export interface RegisterDef {
   unit: EnergyUnit;
   /** Stored integers are in units of 10^exp of the canonical unit. */
   exp: number;
+}
+
+const EVENT_TIME_KNOWN = 0x01;
+
+/**
+ * An event record's payload: kind, flags (bit 0: time known), [time u32 s],
+ * uptime (varint s), number (varint), previous hash (32), message (UTF-8, to
+ * the end). Events are rare: they are always absolute and leave the sector's
+ * delta state alone. Returns the end in `out`.
+ */
+export function encodeEventPayload(e: EventEntry, out: Uint8Array, at: number): number {
+  const kind = EVENT_KINDS.indexOf(e.kind);
+  if (kind < 0) throw new RangeError('event: unknown kind ' + e.kind);
+  if (e.prev.length !== HASH_LENGTH) throw new RangeError('event: the previous hash must be 32 bytes');
+  out[at++] = kind;
+  const known = e.time > 0;
+  out[at++] = known ? EVENT_TIME_KNOWN : 0;
+  if (known) {
+    putU32(out, at, Math.floor(e.time / 1000));
+    at += 4;
+  }
+  at = putVarint(out, at, Math.max(0, Math.floor(e.uptime / 1000)));
+  at = putVarint(out, at, e.number);
+  out.set(e.prev, at);
+  at += HASH_LENGTH;
+  return putUtf8(e.message, out, at, MAX_EVENT_MESSAGE);
+}
+
+/** Decodes an event record's payload b[at..end); throws RangeError when it does not parse. */
+export function decodeEventPayload(b: Uint8Array, at: number, end: number, v: VarintReader): EventEntry {
+  const kind = EVENT_KINDS[b[at++]];
+  if (!kind) throw new RangeError('event: bad kind');
+  const flags = b[at++];
+  if (flags & ~EVENT_TIME_KNOWN) throw new RangeError('event: bad flags');
+  let time = 0;
+  if (flags & EVENT_TIME_KNOWN) {
+    if (at + 4 > end) throw new RangeError('event: truncated');
+    time = getU32(b, at) * 1000;
+    at += 4;
+  }
+  if (!v.read(b, at, end)) throw new RangeError('event: bad uptime');
+  const uptime = v.value * 1000;
+  if (!v.read(b, v.next, end)) throw new RangeError('event: bad number');
+  const number = v.value;
+  at = v.next;
+  if (at + HASH_LENGTH > end || end - at - HASH_LENGTH > MAX_EVENT_MESSAGE) throw new RangeError('event: bad length');
+  const prev = b.slice(at, at + HASH_LENGTH);
+  at += HASH_LENGTH;
+  return { type: 'event', kind, time, uptime, number, prev, message: utf8(b, at, end) };
 }
 
 const HEAD_KIND = 0x03;
@@ -153,6 +231,7 @@ export class SectorCodec {
    * state is not changed (decode the bytes to advance it).
    */
   encode(entry: Entry, out: Uint8Array, at: number, scratch: Uint8Array): number {
+    if (entry.type === 'event') return frameRecord(out, at, RecordType.Event, scratch, encodeEventPayload(entry, scratch, 0));
     const kind = entry.kind === 'taf7' ? 0 : entry.kind === 'daily' ? 1 : 2;
     const seconds = Math.floor(entry.time / 1000);
     let head = kind;
@@ -255,9 +334,11 @@ export class SectorCodec {
 
   /** The entry the last skim decoded (only when asked for in full). */
   entry: Entry | null = null;
-  /** Kind, time and last boundary (ms) of the last entry skimmed. */
+  /** Kind, time and last boundary (ms) of the last reading or gap skimmed. */
   kind: SeriesKind = 'taf7';
   last = NaN;
+  /** The last record skimmed was an event (its entry is always built: events are rare). */
+  event = false;
 
   /**
    * Advances the state over one record, as decode does, building the entry
@@ -267,13 +348,21 @@ export class SectorCodec {
   skim(type: number, b: Uint8Array, at: number, end: number, varint: VarintReader, full: boolean): boolean {
     switch (type) {
       case RecordType.Registers:
+        this.event = false;
         this.decodeRegisters(b, at, end);
         return false;
       case RecordType.Reading:
       case RecordType.Gap:
+        this.event = false;
         this.decodeEntry(type, b, at, end, varint, full);
         return true;
+      case RecordType.Event:
+        // Parsed before anything changes: a bad event record leaves the state as it was.
+        this.entry = decodeEventPayload(b, at, end, varint);
+        this.event = true;
+        return true;
       default:
+        this.event = false;
         return false;
     }
   }

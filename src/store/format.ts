@@ -36,6 +36,8 @@ export const RecordType = {
   Registers: 0x02,
   Reading: 0x10,
   Gap: 0x11,
+  /** An event of the tamper-evident event log (event-chain.ts). */
+  Event: 0x12,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 

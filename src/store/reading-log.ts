@@ -20,7 +20,7 @@ import type { FlashPort } from '../ports/flash';
 import {
   decodeHeader, encodeHeader, getU32, putU32, recordIntact, ERASED, HEADER_SIZE, MIN_RECORD, RecordType, STATE_LIVE, STATE_OFFSET, STATE_RETIRED,
 } from './format';
-import { SectorCodec, type Entry, type LogEntry, type SeriesKind } from './entries';
+import { SectorCodec, type Entry, type EventEntry, type LogEntry, type SeriesKind } from './entries';
 import { VarintReader } from './varint';
 import { crc16X25 } from '../codec/crc16';
 
@@ -89,6 +89,14 @@ export class ReadingLog {
   private readonly scratch = new Uint8Array(256);
   /** The newest boundary each series has an entry for (ms): the time of a reading, the last of a gap. */
   private readonly newest: { [kind in SeriesKind]?: number } = {};
+  /** The newest event in the log, with its sequence number (the event chain continues from it). */
+  private newestEvent: (EventEntry & { seq: number }) | null = null;
+  /**
+   * Lines said while appending wait until the append is done: whoever hears
+   * them (the event log) may append in turn, and appending is not re-entrant.
+   */
+  private notes: string[] = [];
+  private appending = false;
 
   /** Opens the log on `flash`: scans it and rebuilds the index (boot recovery). */
   constructor(flash: FlashPort, log: (line: string) => void = () => undefined) {
@@ -97,7 +105,23 @@ export class ReadingLog {
     this.sectorSize = flash.sectorSize;
     this.sectorCount = Math.floor(flash.size / flash.sectorSize);
     this.say = log;
-    this.recover();
+    this.appending = true;
+    try {
+      this.recover();
+    } finally {
+      this.done();
+    }
+  }
+
+  /** Says a line now, or after the append under way. */
+  private note(line: string): void {
+    this.notes.push(line);
+    if (!this.appending) this.done();
+  }
+
+  private done(): void {
+    this.appending = false;
+    while (this.notes.length) this.say(this.notes.shift()!);
   }
 
   // ---- boot recovery ----
@@ -129,7 +153,7 @@ export class ReadingLog {
       this.lostCount = headHeader.lost + Math.max(0, floor - Math.max(headHeader.floor, this.cursorSeq + 1));
     }
     const s = this.stats();
-    this.say(
+    this.note(
       `reading log: ${s.entries} entries` +
         (s.entries ? ` (${s.firstSeq}..${s.lastSeq})` : '') +
         `, cursor ${s.cursor}, ${s.liveSectors} of ${s.sectors} sectors in use` +
@@ -143,7 +167,7 @@ export class ReadingLog {
    * each entry its sequence number; fills in the sector's count, end and
    * times. Returns the highest cursor record in it.
    */
-  private scan(sector: Sector, codec: SectorCodec, sink: EntrySink | null, recovering = false): number {
+  private scan(sector: Sector, codec: SectorCodec, sink: EntrySink | null, recovering = false, eventsOnly = false): number {
     const b = this.flash.read(sector.index * this.sectorSize, this.sectorSize);
     const size = this.sectorSize;
     codec.reset();
@@ -168,17 +192,28 @@ export class ReadingLog {
       } else {
         let isEntry = false;
         try {
-          isEntry = codec.skim(b[at + 1], b, at + 2, at + len - 2, this.varint, sink !== null);
+          // Readings and gaps are built as objects only for a sink that wants them (events always are: they are rare).
+          isEntry = codec.skim(b[at + 1], b, at + 2, at + len - 2, this.varint, sink !== null && !eventsOnly);
         } catch {
           if (recovering) this.badRecords++;
         }
-        if (isEntry) {
+        if (isEntry && codec.event) {
+          // Events count in the sequence but time no series (their time may be unknown).
+          sector.count++;
+          if (recovering) this.newestEvent = { ...(codec.entry as EventEntry), seq };
+          if (sink) {
+            const e = codec.entry as LogEntry;
+            e.seq = seq;
+            if (sink(e) === false) return cursor;
+          }
+          seq++;
+        } else if (isEntry) {
           const time = codec.time * 1000;
-          if (sector.count === 0) sector.firstTime = time;
+          if (Number.isNaN(sector.firstTime)) sector.firstTime = time;
           sector.lastTime = time;
           sector.count++;
           if (recovering) this.newest[codec.kind] = codec.last;
-          if (sink) {
+          if (sink && !eventsOnly) {
             const e = codec.entry as LogEntry;
             e.seq = seq;
             if (sink(e) === false) return cursor;
@@ -203,6 +238,16 @@ export class ReadingLog {
 
   /** Appends an entry; returns its sequence number once it is in flash. */
   append(entry: Entry): number {
+    if (this.appending) throw new Error('reading log: append while appending');
+    this.appending = true;
+    try {
+      return this.appendNow(entry);
+    } finally {
+      this.done();
+    }
+  }
+
+  private appendNow(entry: Entry): number {
     for (let attempt = 0; attempt < 2; attempt++) {
       let head = this.head;
       let length = head ? this.codec.encode(entry, this.out, 0, this.scratch) : 0;
@@ -227,6 +272,16 @@ export class ReadingLog {
    */
   ack(seq: number): void {
     if (!(seq > this.cursorSeq)) return;
+    if (this.appending) throw new Error('reading log: acknowledgement while appending');
+    this.appending = true;
+    try {
+      this.ackNow(seq);
+    } finally {
+      this.done();
+    }
+  }
+
+  private ackNow(seq: number): void {
     if (seq >= this.nextSeq) throw new RangeError(`cannot acknowledge entry ${seq}: the newest is ${this.nextSeq - 1}`);
     const head = this.head;
     if (!head || head.closed || head.end + CURSOR_RECORD > this.sectorSize) {
@@ -256,7 +311,7 @@ export class ReadingLog {
     const back = this.flash.read(offset, length);
     for (let i = 0; i < length; i++) {
       if (back[i] !== this.out[i]) {
-        this.say(`reading log: sector ${head.index} did not keep a record; continuing in the next sector`);
+        this.note(`reading log: sector ${head.index} did not keep a record; continuing in the next sector`);
         head.closed = true;
         return null;
       }
@@ -274,9 +329,13 @@ export class ReadingLog {
         const e = entry as LogEntry;
         e.seq = this.nextSeq++;
         head.count++;
-        if (Number.isNaN(head.firstTime)) head.firstTime = e.time;
-        head.lastTime = e.time;
-        this.newest[e.kind] = e.type === 'gap' ? e.last : e.time;
+        if (e.type === 'event') {
+          this.newestEvent = { ...e };
+        } else {
+          if (Number.isNaN(head.firstTime)) head.firstTime = e.time;
+          head.lastTime = e.time;
+          this.newest[e.kind] = e.type === 'gap' ? e.last : e.time;
+        }
         sink(e);
       }
       at += len;
@@ -298,7 +357,7 @@ export class ReadingLog {
       const back = this.flash.read(base, HEADER_SIZE);
       this.nextSectorSeq++;
       if (!decodeHeader(back, 0) || back[STATE_OFFSET] !== STATE_LIVE) {
-        this.say(`reading log: sector ${index} does not keep its header; skipping it`);
+        this.note(`reading log: sector ${index} does not keep its header; skipping it`);
         continue;
       }
       const sector: Sector = { index, sectorSeq: this.nextSectorSeq - 1, firstSeq: this.nextSeq, count: 0, end: HEADER_SIZE, closed: false, firstTime: NaN, lastTime: NaN };
@@ -318,7 +377,7 @@ export class ReadingLog {
     this.flash.write(victim.index * this.sectorSize + STATE_OFFSET, Uint8Array.of(STATE_RETIRED));
     this.sectors.splice(position, 1);
     this.lostCount += lost;
-    this.say(
+    this.note(
       `reading log full: erased entries ${victim.firstSeq}..${end - 1}` + (lost ? `, ${lost} of them not yet uploaded (lost)` : ' (all uploaded)'),
     );
   }
@@ -343,6 +402,16 @@ export class ReadingLog {
   /** The newest boundary a series has an entry for (for the recorder to continue after a restart), or null. */
   newestOf(kind: SeriesKind): number | null {
     return this.newest[kind] ?? null;
+  }
+
+  /** The newest event the log holds, with its sequence number; null when it holds none. */
+  lastEvent(): (EventEntry & { seq: number }) | null {
+    return this.newestEvent && this.newestEvent.seq >= this.floorSeq ? this.newestEvent : null;
+  }
+
+  /** The lowest sequence number the log can still hold (older ones were erased). */
+  private get floorSeq(): number {
+    return this.sectors.length ? this.sectors[0].firstSeq : this.nextSeq;
   }
 
   /** Up to `max` entries with sequence numbers from `fromSeq` on, oldest first. */
@@ -375,6 +444,32 @@ export class ReadingLog {
     }
   }
 
+  /**
+   * Hands the events (only) from `fromSeq` on to `visit`, oldest first; stops
+   * when it returns false. Readings are skimmed, not built: reading the event
+   * log back costs little more than the boot's recovery scan.
+   */
+  forEachEvent(fromSeq: number, visit: (event: EventEntry & { seq: number }) => boolean): void {
+    const codec = new SectorCodec();
+    let going = true;
+    for (const sector of this.sectors) {
+      if (!going) break;
+      if (sector.firstSeq + sector.count <= fromSeq || sector.count === 0) continue;
+      const copy = { ...sector };
+      this.scan(
+        copy,
+        codec,
+        (e) => {
+          if (e.seq < fromSeq || e.type !== 'event') return true;
+          going = visit(e);
+          return going;
+        },
+        false,
+        true,
+      );
+    }
+  }
+
   stats(): LogStats {
     let entries = 0;
     let bytesUsed = 0;
@@ -383,7 +478,7 @@ export class ReadingLog {
     for (const s of this.sectors) {
       entries += s.count;
       bytesUsed += s.end;
-      if (s.count) {
+      if (!Number.isNaN(s.firstTime)) {
         if (oldest === null) oldest = s.firstTime;
         newest = s.lastTime;
       }

@@ -1,10 +1,11 @@
-// The upload batch: what the device sends the backend, version 1 (described
+// The upload batch: what the device sends the backend, version 2 (described
 // in docs/uplink.md). A batch is a contiguous run of reading-log entries,
 // encoded with the log's own record format (register set, readings and gaps
-// as differences), so that a day of quarter-hours fits in about 1.3 KB:
+// as differences, events with their chain hash), so that a day of
+// quarter-hours fits in about 1.3 KB:
 //
 //   0  'S' 'B'          magic
-//   2  version          0x01
+//   2  version          0x02 (0x01: the same without event records; still accepted)
 //   3  flags            0x00
 //   4  firstSeq u32 LE  sequence number of the first entry
 //   8  count    u16 LE  entries in the batch
@@ -21,8 +22,10 @@ import { getU32, putU32, recordIntact, MIN_RECORD, RecordType } from '../store/f
 import { SectorCodec, type Entry, type LogEntry } from '../store/entries';
 import { VarintReader } from '../store/varint';
 
-export const BATCH_VERSION = 1;
-export const BATCH_CONTENT_TYPE = 'application/vnd.smgw.batch.v1';
+export const BATCH_VERSION = 2;
+export const BATCH_CONTENT_TYPE = 'application/vnd.smgw.batch.v2';
+/** What devices with firmware before the event log send: readings and gaps only. */
+export const BATCH_CONTENT_TYPE_V1 = 'application/vnd.smgw.batch.v1';
 /** The largest request body a device sends. */
 export const MAX_BATCH = 2048;
 const HEADER = 10;
@@ -93,6 +96,7 @@ export class BatchWriter {
 
 export interface Batch {
   deviceId: string;
+  version: number;
   firstSeq: number;
   entries: LogEntry[];
 }
@@ -101,7 +105,8 @@ export interface Batch {
 export function decodeBatch(b: Uint8Array): Batch {
   if (b.length < HEADER + 4) throw new BatchError('batch too short');
   if (b[0] !== 0x53 || b[1] !== 0x42) throw new BatchError('not a batch (magic)');
-  if (b[2] !== BATCH_VERSION) throw new BatchError(`batch version ${b[2]} is not supported (1 is)`);
+  const version = b[2];
+  if (version !== 1 && version !== BATCH_VERSION) throw new BatchError(`batch version ${version} is not supported (1 and 2 are)`);
   const crc = crc16X25(b, 0, b.length - 2);
   if (b[b.length - 2] !== (crc & 0xff) || b[b.length - 1] !== crc >>> 8) throw new BatchError('batch CRC mismatch');
   const firstSeq = getU32(b, 4);
@@ -125,7 +130,8 @@ export function decodeBatch(b: Uint8Array): Batch {
     if (len < MIN_RECORD || at + len > end) throw new BatchError(`bad record length at byte ${at}`);
     if (!recordIntact(b, at, len)) throw new BatchError(`record CRC mismatch at byte ${at}`);
     const type = b[at + 1];
-    if (type !== RecordType.Registers && type !== RecordType.Reading && type !== RecordType.Gap) throw new BatchError(`unknown record type ${type} at byte ${at}`);
+    const known = type === RecordType.Registers || type === RecordType.Reading || type === RecordType.Gap || (type === RecordType.Event && version >= 2);
+    if (!known) throw new BatchError(`unknown record type ${type} at byte ${at}` + (type === RecordType.Event ? ' (events need batch version 2)' : ''));
     let entry: Entry | null;
     try {
       entry = codec.decode(type, b, at + 2, at + len - 2, varint);
@@ -140,5 +146,5 @@ export function decodeBatch(b: Uint8Array): Batch {
     at += len;
   }
   if (entries.length !== count) throw new BatchError(`the header says ${count} entries, the batch holds ${entries.length}`);
-  return { deviceId, firstSeq, entries };
+  return { deviceId, firstSeq, version, entries };
 }

@@ -99,6 +99,10 @@ export class Uplink {
   private readonly zone: string;
   private readonly secrets: UplinkSecrets;
   private readonly say: (line: string) => void;
+  /** Deliveries and failures for the event log (which the deliveries carry to the backend). */
+  private readonly record: (line: string) => void;
+  /** A failure has been recorded since the last delivery (retries are not recorded again). */
+  private failing = false;
   private readonly buffer = new Uint8Array(MAX_BATCH);
   private timer: Timer | null = null;
   private busy = false;
@@ -114,6 +118,7 @@ export class Uplink {
     secrets: UplinkSecrets,
     zone: string,
     say: (line: string) => void,
+    record: (line: string) => void = () => undefined,
   ) {
     this.http = ports.http;
     this.clock = ports.clock;
@@ -124,6 +129,7 @@ export class Uplink {
     this.secrets = secrets;
     this.zone = zone;
     this.say = say;
+    this.record = record;
   }
 
   start(): void {
@@ -169,8 +175,8 @@ export class Uplink {
     if (this.busy) return;
     const now = this.time.now();
     const midnight = this.midnightBefore(now);
-    const first = this.log.read(this.log.cursor + 1, 1)[0];
-    if (first && first.time <= midnight && (this.dueUntil !== -Infinity || now >= this.nextSlot(midnight))) {
+    const oldest = this.oldestPendingTime();
+    if (oldest !== null && oldest <= midnight && (this.dueUntil !== -Infinity || now >= this.nextSlot(midnight))) {
       // Past today's slot (or an attempt already failed): the backlog goes now, not at the next slot.
       this.dueUntil = Math.max(this.dueUntil, midnight);
       this.backoff = 0;
@@ -178,6 +184,21 @@ export class Uplink {
       return;
     }
     this.plan(this.nextSlot(now), 'schedule');
+  }
+
+  /**
+   * The time of the oldest entry not yet delivered, skipping events whose time
+   * the device did not know (a boot's first events): they go with whatever is
+   * delivered next, and are no backlog of their own (else every boot after the
+   * slot would deliver its own boot event at once). Null when nothing is dated.
+   */
+  private oldestPendingTime(): number | null {
+    let time: number | null = null;
+    this.log.forEach(this.log.cursor + 1, (e) => {
+      if (e.time > 0) time = e.time;
+      return time === null;
+    });
+    return time;
   }
 
   private plan(at: number, reason: UploadRecord['reason']): void {
@@ -212,6 +233,11 @@ export class Uplink {
     this.stats.attempts++;
     const record: UploadRecord = { at: this.time.now(), reason, batches: 0, entries: 0, bytes: 0, first: 0, last: 0, error: null };
     try {
+      // The delivery is an event of its own, recorded before it starts, so that it goes out with what it delivers
+      // (recorded after, it would always wait for the next delivery).
+      const due = this.dueUntil;
+      const first = this.log.read(this.log.cursor + 1, 1)[0];
+      if (first && first.time <= due) this.record(`uplink: delivering entries from ${first.seq} on (${reason})`);
       for (;;) {
         const until = this.dueUntil;
         const writer = new BatchWriter(this.settings.deviceId, this.log.cursor + 1, this.buffer);
@@ -235,6 +261,7 @@ export class Uplink {
       }
       this.dueUntil = -Infinity;
       this.backoff = 0;
+      this.failing = false;
       this.stats.lastSuccess = this.time.now();
       if (record.entries) this.say(`uplink: ${record.entries} entries (${record.first}..${record.last}) in ${record.batches} batch(es), ${record.bytes} bytes`);
       this.plan(this.nextSlot(this.time.now()), 'schedule');
@@ -244,6 +271,8 @@ export class Uplink {
       this.stats.lastError = record.error;
       this.backoff = this.backoff ? Math.min(MAX_BACKOFF_MS, this.backoff * 2) : FIRST_BACKOFF_MS;
       this.say(`uplink: ${record.error}; next try in ${Math.round(this.backoff / 60000)} min`);
+      if (!this.failing) this.record(`uplink failed: ${record.error} (retrying; further failures are not recorded until a delivery succeeds)`);
+      this.failing = true;
       this.plan(this.time.now() + this.backoff, 'retry');
     } finally {
       this.busy = false;

@@ -15,6 +15,9 @@ export function strip(e: LogEntry): Entry {
 export function sameEntry(a: Entry, b: Entry): boolean {
   if (a.type !== b.type || a.kind !== b.kind || a.time !== b.time) return false;
   if (a.type === 'gap') return b.type === 'gap' && a.last === b.last && a.count === b.count && a.reason === b.reason;
+  if (a.type === 'event') {
+    return b.type === 'event' && a.uptime === b.uptime && a.number === b.number && a.message === b.message && a.prev.length === b.prev.length && a.prev.every((x, i) => x === b.prev[i]);
+  }
   if (b.type !== 'reading' || a.offset !== b.offset || a.source !== b.source || a.meterId !== b.meterId) return false;
   const ka = Object.keys(a.values);
   if (ka.length !== Object.keys(b.values).length) return false;

@@ -1,5 +1,5 @@
 // Builds the native modules' host-testable parts with gcc: the AES-GCM core
-// against Debian's mbedtls (libmbedtls-dev), and syntax checks of the XS
+// and the digest core against Debian's mbedtls (libmbedtls-dev), and syntax checks of the XS
 // bindings against the XS headers @agoric/xsnap ships.
 
 import { spawnSync } from 'node:child_process';
@@ -28,14 +28,23 @@ export function buildAesGcmDriver(): string {
   return out;
 }
 
+/** Compiles modules/digest's core with its test driver; returns the executable's path. */
+export function buildDigestDriver(): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), 'digest-test');
+  gcc(['-O2', '-Wall', '-Wextra', '-Werror', '-Imodules/digest', 'modules/digest/digest-core.c', 'modules/digest/test/digest-test.c', '-lmbedcrypto', '-o', out]);
+  return out;
+}
+
 /** Compiles a native binding as far as the XS headers allow, without linking (the device runtime provides the rest). */
 export function checkBinding(source: string, includes: string[] = []): void {
   gcc(['-fsyntax-only', '-include', 'stddef.h', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror', `-I${xsIncludes()}`, '-Itests/native/shim', ...includes.map((i) => `-I${i}`), source]);
 }
 
-/** Runs the AES-GCM driver over request lines; returns its answer lines. */
+/** Runs a native test driver (AES-GCM, digest) over request lines; returns its answer lines. */
 export function runAesGcmDriver(driver: string, requests: string[]): string[] {
   const r = spawnSync(driver, [], { input: requests.join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`aes-gcm driver failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${driver} failed: ${r.stderr}`);
   return r.stdout.trimEnd().split('\n');
 }
+
+export const runDriver = runAesGcmDriver;
