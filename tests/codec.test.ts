@@ -7,6 +7,8 @@ import { normaliseObis, obisKey } from '../src/obis';
 import { textUnit } from '../src/units';
 import { fromLocal, isoUtc, toLocal, utcOffset } from '../src/time/zone';
 import { cosemDateTime } from '../src/meter/dlms/cosem-time';
+import { putUtf8, utf8, utf8Decode, utf8Encode } from '../src/codec/utf8';
+import fc from 'fast-check';
 
 const check = new TextEncoder().encode('123456789');
 
@@ -121,5 +123,32 @@ describe('COSEM date-time', () => {
     expect(() => dt('07e6020405102b14008054')).toThrow();
     expect(() => dt('07e6020405102b1400ffc454')).toThrow(/date-time/);
     expect(() => dt('07e6020405102b14000f0000')).toThrow(/date-time/);
+  });
+});
+
+describe('UTF-8 without TextEncoder', () => {
+  it('encodes and decodes every string as Node does', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => {
+        const bytes = utf8Encode(text);
+        expect(bytes).toEqual(new Uint8Array(Buffer.from(text, 'utf8')));
+        expect(utf8Decode(bytes)).toBe(text);
+        expect(utf8(bytes, 0, bytes.length)).toBe(text);
+      }),
+    );
+  });
+  it('never splits a character at the limit', () => {
+    const out = new Uint8Array(8);
+    expect(putUtf8('aé€😀', out, 0, 5)).toBe(3);
+    expect(utf8(out, 0, 3)).toBe('aé');
+    expect(putUtf8('€😀', out, 2, 6)).toBe(5);
+    expect(putUtf8('😀', out, 0, 3)).toBe(0);
+  });
+  it('refuses malformed input when strict, and replaces it otherwise, without throwing', () => {
+    for (const hex of ['80', 'c0af', 'e080af', 'eda080', 'f4908080', 'f8888080', 'e282', 'c3']) {
+      const b = fromHex(hex)!;
+      expect(utf8Decode(b), hex).toBeNull();
+      expect(utf8(b, 0, b.length), hex).toContain('\ufffd');
+    }
   });
 });

@@ -257,6 +257,7 @@ describe('factory reset', () => {
         seen.oldPassword = await c.call('POST', '/api/login', { password: SIM_ADMIN_PASSWORD });
         await c.login(INITIAL);
         seen.after = await c.call('GET', '/api/status');
+        seen.entries = await c.call('GET', '/api/readings?from=0&limit=100');
       }],
     ]);
     expect(errors).toEqual([]);
@@ -270,7 +271,12 @@ describe('factory reset', () => {
     expect(seen.probeAfter.status).toBe(302);
     expect(seen.oldPassword.status).toBe(401);
     const after = seen.after.json();
-    expect(after.log.entries).toBe(0);
+    // The log started over: it holds nothing from before, only the new boot's own events.
+    const entries = seen.entries.json().entries as { type: string; kind: string; message: string }[];
+    expect(after.log.entries).toBe(entries.length);
+    expect(entries.every((e) => e.type === 'event')).toBe(true);
+    expect(entries.map((e) => e.kind)).toEqual(['boot', 'firmware']);
+    expect(entries[0].message).toContain('restart requested (factory reset)');
     expect(after.portal.configured).toBe(false);
     for (const k of ['settings', 'adminHash', 'portal', 'wifiPassword', 'meterKey', 'meterAuthKey', 'apPassword', 'uplinkToken', 'uplinkKey']) expect(sim.world.kv.keys()).not.toContain(k);
   }, 60_000);
