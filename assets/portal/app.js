@@ -349,20 +349,29 @@ $('a-reset').onclick = function () {
 // ---- events ----
 function events() {
   var k = $('ev-kind').value;
-  api('GET', '/api/events' + (k ? '?kind=' + encodeURIComponent(k) : '')).then(function (r) {
-    var sel = $('ev-kind');
-    r.kinds.forEach(function (n) {
-      for (var i = 0; i < sel.options.length; i++) if (sel.options[i].value === n) return;
-      var o = el('option', n);
-      o.value = n;
-      sel.appendChild(o);
+  var got = [];
+  var chain = null;
+  // Pages of 50 from the oldest event the flash holds; the newest are shown first.
+  function page(from) {
+    return api('GET', '/api/events?from=' + from + (k ? '&kind=' + encodeURIComponent(k) : '')).then(function (r) {
+      if (r.chain) chain = r.chain;
+      var sel = $('ev-kind');
+      if (sel.options.length === 1) r.kinds.forEach(function (n) { var o = el('option', n); o.value = n; sel.appendChild(o); });
+      got = got.concat(r.events);
+      return r.next !== null && got.length < 500 ? page(r.next) : null;
     });
+  }
+  page(0).then(function () {
+    var c = $('ev-chain');
+    c.textContent = !chain ? '' : chain.ok ? 'Hash chain intact: ' + chain.events + ' events checked.'
+      : 'Hash chain broken at entry ' + chain.break.seq + ' (' + chain.break.reason + '): ' + chain.break.detail;
+    c.className = chain && !chain.ok ? 'msg err' : 'msg ok';
     var ul = $('ev');
     ul.textContent = '';
-    if (!r.events.length) ul.appendChild(el('li', 'No events.'));
-    r.events.slice().reverse().forEach(function (e) {
+    if (!got.length) ul.appendChild(el('li', 'No events.'));
+    got.reverse().forEach(function (e) {
       var li = el('li', e.message);
-      li.appendChild(el('i', e.kind + ' \u00b7 ' + (e.time ? new Date(e.time).toISOString().replace(/\.\d+/, '') : 'uptime ' + Math.round(e.uptime / 1000) + ' s')));
+      li.appendChild(el('i', e.kind + ' \u00b7 #' + e.number + ' \u00b7 ' + (e.time ? new Date(e.time).toISOString().replace(/\.\d+/, '') : 'uptime ' + Math.round(e.uptime / 1000) + ' s')));
       ul.appendChild(li);
     });
   }).catch(fail);

@@ -5,7 +5,7 @@
 
 import type { Portal } from './portal';
 import type { Router } from './router';
-import type { LogEntry } from '../store/entries';
+import { EVENT_KINDS, type EventKind, type LogEntry } from '../store/entries';
 import { entryJson } from '../store/json';
 import { loadKeys } from '../config/settings';
 import { toHex } from '../codec/bytes';
@@ -86,12 +86,14 @@ export function registerRoutes(router: Router, portal: Portal): void {
     if (!g.log) return json(503, { error: 'the reading log is not open' });
     return json(200, { cursor: g.log.cursor, next: g.log.next, entries: g.log.read(from, limit).map(entryJson) });
   });
+  // The event log from flash, oldest first, a page at a time; the first page also says whether the chain holds.
   router.add('GET', '/api/events', 'session', (ctx) => {
     const kind = queryParam(ctx.query, 'kind');
-    const all = g.events.list();
-    const kinds: string[] = [];
-    for (const e of all) if (kinds.indexOf(e.kind) < 0) kinds.push(e.kind);
-    return json(200, { kinds, events: kind ? all.filter((e) => e.kind === kind) : all });
+    const kinds = EVENT_KINDS as readonly string[];
+    if (kind && kinds.indexOf(kind) < 0) throw new HttpError(400, 'kind must be one of ' + kinds.join(', '));
+    const from = numberParam(ctx.query, 'from', 0);
+    const page = g.events.read({ kinds: kind ? [kind as EventKind] : undefined, from, limit: numberParam(ctx.query, 'limit', 50) });
+    return json(200, { kinds, events: page.events, next: page.next, chain: from === 0 ? g.events.verify() : null });
   });
 
   // ---- actions ----
