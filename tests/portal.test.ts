@@ -282,6 +282,39 @@ describe('factory reset', () => {
   }, 60_000);
 });
 
+describe('the status page', () => {
+  it('says in words what is wrong with the line, and shows the refused telegram raw', async () => {
+    const { SIM_ADMIN_PASSWORD } = await import('../simulator/runner');
+    const lines: string[] = [];
+    const sim = await device('provisioned', lines, 40);
+    const c = new PortalClient(sim);
+    const seen: { [k: string]: any } = {};
+    const { errors } = await drive(sim, [
+      [5 * MINUTE, async () => {
+        await c.login(SIM_ADMIN_PASSWORD);
+        seen.ok = (await c.call('GET', '/api/status')).json();
+        // The key from the grid operator, mistyped.
+        expect((await c.call('POST', '/api/setup/keys', { key: '00112233445566778899AABBCCDDEEFF' })).status).toBe(200);
+        expect((await c.call('POST', '/api/restart')).status).toBe(202);
+      }],
+      [15 * MINUTE, async () => {
+        await c.login(SIM_ADMIN_PASSWORD);
+        seen.wrong = (await c.call('GET', '/api/status')).json();
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    expect(seen.ok.diagnosis).toEqual({ level: 'ok', message: 'reading normally (decrypted)' });
+    expect(seen.ok.lastTelegram.refused).toBeNull();
+    expect(seen.wrong.diagnosis.level).toBe('error');
+    expect(seen.wrong.diagnosis.message).toMatch(/^data but wrong key\?/);
+    expect(seen.wrong.lastTelegram.refused).toMatch(/wrong key/);
+    // The raw bytes of the refused telegram: the DLMS APDU the M-Bus frames carried, still encrypted
+    // (general-glo-ciphering, tag DB, then the meter's 8-byte system title).
+    expect(seen.wrong.lastTelegram.hex).toMatch(/^db08/i);
+    expect(seen.wrong.lastTelegram.ageMs).toBeLessThan(MINUTE);
+  }, 60_000);
+});
+
 describe('the portal pages', () => {
   const dir = join(ROOT, 'assets', 'portal');
   const files = readdirSync(dir);

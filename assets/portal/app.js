@@ -299,7 +299,7 @@ function status() {
     var dl = $('facts');
     dl.textContent = '';
     facts.forEach(function (p) { dl.appendChild(el('dt', p[0])); dl.appendChild(el('dd', p[1])); });
-    $('hex').textContent = s.lastTelegram ? s.lastTelegram.hex.replace(/(.{2})/g, '$1 ').trim() : 'none yet';
+    $('hex').textContent = s.lastTelegram ? (s.lastTelegram.refused ? 'refused: ' + s.lastTelegram.refused + '\n' : '') + s.lastTelegram.hex.replace(/(.{2})/g, '$1 ').trim() : 'none yet';
   }).catch(fail);
   api('GET', '/api/live?max=1').then(function (l) {
     var t = $('live'), v = l[l.length - 1];

@@ -26,6 +26,7 @@ export interface LineStats {
 }
 
 export type ReadingListener = (reading: Reading, telegram: Uint8Array) => void;
+export type RejectionListener = (error: DecodeError, telegram: Uint8Array | null) => void;
 
 /** A time the meter sent nothing: uptimes (ms) of the last telegram before and the first after (null: still silent). */
 export interface Silence {
@@ -54,6 +55,7 @@ export class MeterReader {
   private decoder: MeterDecoder | null = null;
   private watchdog: Timer | null = null;
   private readonly listeners: ReadingListener[] = [];
+  private readonly rejections: RejectionListener[] = [];
   private readonly security: ((message: string) => void)[] = [];
   private readonly serial: SerialPort;
   private readonly clock: ClockPort;
@@ -71,6 +73,11 @@ export class MeterReader {
     this.listeners.push(listener);
   }
 
+  /** Telegrams refused, with why, and their bytes when they were framed (the portal shows the last one raw). */
+  onRejected(listener: RejectionListener): void {
+    this.rejections.push(listener);
+  }
+
   /** Security events: a replayed telegram. */
   onSecurityEvent(listener: (message: string) => void): void {
     this.security.push(listener);
@@ -86,11 +93,12 @@ export class MeterReader {
       if (open && open.to === null) open.to = now;
       stats.lastTelegramAt = now;
     };
-    const rejected = (error: DecodeError) => {
+    const rejected = (error: DecodeError, telegram: Uint8Array | null) => {
       stats.telegrams++;
       heard();
       stats.rejected[error.reason] = (stats.rejected[error.reason] ?? 0) + 1;
       stats.lastError = error.message;
+      for (const l of this.rejections) l(error, telegram);
     };
     this.decoder = new MeterDecoder(
       { protocol: settings.protocol, key, authKey, crypto: this.crypto, zone, transport: settings.transport },
@@ -99,7 +107,7 @@ export class MeterReader {
           if (this.guard && reading.frameCounter !== undefined && reading.systemTitle !== undefined) {
             const replayed = this.guard.check(reading.systemTitle, reading.frameCounter);
             if (replayed) {
-              rejected(new DecodeError('replay', replayed));
+              rejected(new DecodeError('replay', replayed), telegram);
               for (const l of this.security) l(replayed);
               return;
             }

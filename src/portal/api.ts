@@ -72,7 +72,7 @@ export function registerRoutes(router: Router, portal: Portal): void {
     return json(200, {
       ...g.status(),
       diagnosis: diagnose(g.reader.stats, uptime, portal.readerSince, encrypted),
-      lastTelegram: t ? { ageMs: uptime - t.at, hex: toHex(t.bytes) } : null,
+      lastTelegram: t ? { ageMs: uptime - t.at, hex: toHex(t.bytes), refused: t.refused } : null,
       meterDescription: describeMeter(g.settings.meter),
       freeHeap: system.freeHeap(),
       network: { station: network.address(), ssid: g.settings.wifi.ssid, accessPoint: portal.ap.reason ? { address: portal.ap.address, reason: portal.ap.reason } : null },

@@ -29,8 +29,8 @@ export class Portal {
   readonly ap: AccessPoint;
   readonly detector: Detector;
   scan: { state: 'idle' | 'scanning' | 'done'; networks: WifiNetwork[] } = { state: 'idle', networks: [] };
-  /** The last decoded telegram, raw, and when it came (uptime). */
-  lastTelegram: { bytes: Uint8Array; at: number } | null = null;
+  /** The last telegram, raw (decoded or not: a refused one is what a user needs to see), when it came (uptime), and why it was refused. */
+  lastTelegram: { bytes: Uint8Array; at: number; refused: string | null } | null = null;
   /** Settings changed since boot: they apply after a restart. */
   restartNeeded = false;
   /** Uptime when the reader last started (the diagnosis waits a little before "no data"). */
@@ -58,7 +58,11 @@ export class Portal {
     const { kv, http, clock } = g.ports;
     this.readerSince = clock.uptime();
     g.reader.onReading((_r, telegram) => {
-      this.lastTelegram = { bytes: telegram.slice(0, TELEGRAM_KEPT), at: clock.uptime() };
+      this.lastTelegram = { bytes: telegram.slice(0, TELEGRAM_KEPT), at: clock.uptime(), refused: null };
+    });
+    g.reader.onRejected((error, telegram) => {
+      // Noise that never framed has no bytes to show: the last framed telegram stays.
+      if (telegram) this.lastTelegram = { bytes: telegram.slice(0, TELEGRAM_KEPT), at: clock.uptime(), refused: error.message };
     });
     const configured = this.configured;
     const apPassword = (configured ? kv.get(AP_PASSWORD_KEY) : undefined) ?? INITIAL_PASSWORD;
