@@ -315,6 +315,34 @@ describe('the status page', () => {
   }, 60_000);
 });
 
+describe('the line diagnosis on the status page', () => {
+  async function statusAfter(meter: 'sml' | 'dlms-mbus', faults: object[], at: number) {
+    const { Simulation, SIM_ADMIN_PASSWORD } = await import('../simulator/runner');
+    const sim = new Simulation({ meter, seed: 9, from: JUNE, until: JUNE + at + MINUTE, speed: 'max', faults: faults as never, setup: 'provisioned', log: () => undefined });
+    const c = new PortalClient(sim);
+    let status: any = null;
+    const { errors } = await drive(sim, [[at, async () => {
+      await c.login(SIM_ADMIN_PASSWORD);
+      status = (await c.call('GET', '/api/status')).json();
+    }]]);
+    expect(errors).toEqual([]);
+    return status;
+  }
+
+  it('a meter that sends nothing: "no data on the line", and where to look', async () => {
+    const s = await statusAfter('dlms-mbus', [{ kind: 'meter-silent', from: JUNE, to: JUNE + 30 * MINUTE }], 5 * MINUTE);
+    expect(s.diagnosis.level).toBe('error');
+    expect(s.diagnosis.message).toMatch(/^no data on the line: check that the read head sits on the meter's IR window/);
+    expect(s.lastTelegram).toBeNull();
+  }, 60_000);
+
+  it('bit errors on the optical line: "CRC errors ... check the dongle\'s position"', async () => {
+    const s = await statusAfter('sml', [{ kind: 'noise', rate: 2e-4 }], 10 * MINUTE);
+    expect(s.diagnosis.level).toBe('warn');
+    expect(s.diagnosis.message).toMatch(/^CRC errors in \d+ of \d+ telegrams: check the dongle's position/);
+  }, 60_000);
+});
+
 describe('the portal pages', () => {
   const dir = join(ROOT, 'assets', 'portal');
   const files = readdirSync(dir);
