@@ -40,8 +40,13 @@ describe('the firmware layout', () => {
 });
 
 describe('the portal pages in the ESP32 build', () => {
-  it('are the manifest\'s resources', () => {
+  it('are the manifest\'s resources, JavaScript included', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'manifest.json'), 'utf8'));
     expect(manifest.resources['*']).toContain('./assets/portal/*');
+    // mcconfig's resources rule skips .js and .json files (it takes them for modules); its data rule keeps
+    // any file as it is, into the same resource map. Each such page file must be listed there by name.
+    for (const file of readdirSync(join(ROOT, 'assets', 'portal'))) {
+      if (/\.(js|json)$/.test(file)) expect(manifest.data?.['*'], file).toContain(`./assets/portal/${file}`);
+    }
   });
 });

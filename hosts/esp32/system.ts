@@ -1,10 +1,12 @@
 // System port on the ESP32: free memory from Moddable's instrumentation, the
 // setup button (the DevKit's BOOT button, GPIO 0, low while held) read once at
-// boot, and a restart through embedded:io/system (esp_restart underneath).
+// boot, and a restart through the global System of Moddable's ECMA-419 io
+// manifest (esp_restart underneath). On esp32 that manifest registers the code
+// as the module "system" and sets globalThis.System: there is no module
+// "embedded:io/system" to import, though the typings declare one.
 
 import Instrumentation from 'instrumentation';
 import Digital from 'embedded:io/digital';
-import System from 'embedded:io/system';
 import type { SystemPort } from '../../src/ports/system';
 
 export class Esp32System implements SystemPort {
