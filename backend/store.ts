@@ -465,6 +465,26 @@ export class Store {
     return out;
   }
 
+  /** The time of a meter's newest reading of a kind, or null. */
+  async latestReading(meterId: string, kind: SeriesKind): Promise<number | null> {
+    const rows = await this.db.all<Row>('SELECT MAX(time) AS t FROM readings WHERE meter_id = ? AND kind = ?', [meterId, kind]);
+    return rows.length && rows[0].t !== null && rows[0].t !== undefined ? Number(rows[0].t) : null;
+  }
+
+  /** A household's tariff as stored (JSON text), or null. */
+  async tariff(householdId: string): Promise<string | null> {
+    const rows = await this.db.all<Row>('SELECT tariff FROM tariffs WHERE household_id = ?', [householdId]);
+    return rows.length ? (rows[0].tariff as string) : null;
+  }
+
+  async setTariff(householdId: string, tariff: string): Promise<void> {
+    await this.db.run('INSERT INTO tariffs (household_id, tariff, updated_at) VALUES (?, ?, ?) ON CONFLICT (household_id) DO UPDATE SET tariff = excluded.tariff, updated_at = excluded.updated_at', [
+      householdId,
+      tariff,
+      Date.now(),
+    ]);
+  }
+
   async deleteReading(meterId: string, kind: SeriesKind, time: number): Promise<boolean> {
     return (await this.db.run('DELETE FROM readings WHERE meter_id = ? AND kind = ? AND time = ?', [meterId, kind, time])) > 0;
   }
