@@ -104,6 +104,24 @@ export function totals(f: Flow): Totals {
   return { importKWh: round3(i), exportKWh: round3(e), missing, intervals: f.t.length };
 }
 
+/** Totals per local day of quarter-hours (the monthly report's rows). */
+export function byDay(f: Flow, zone: string): (Totals & { date: string })[] {
+  const out: (Totals & { date: string })[] = [];
+  let k = 0;
+  while (k < f.t.length) {
+    const date = dateOf(zone, f.t[k] * 1000);
+    const part: Flow = { t: [], import: [], export: [] };
+    while (k < f.t.length && dateOf(zone, f.t[k] * 1000) === date) {
+      part.t.push(f.t[k]);
+      part.import.push(f.import[k]);
+      part.export.push(f.export[k]);
+      k++;
+    }
+    out.push({ date, ...totals(part) });
+  }
+  return out;
+}
+
 export interface Cost {
   currency: string;
   /** What the import cost, at the price of each quarter-hour. */

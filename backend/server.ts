@@ -18,7 +18,7 @@ import { HttpError, identify, allow, type Caller } from './auth';
 import { consumption, boundaries, STEPS, MAX_INTERVALS, type Step } from './series';
 import { MeterConflict, newId, newToken, type Meter, type Store, type StoredReading } from './store';
 import { problemWith } from './validate';
-import { addDays, addMonths, cost, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, IMPORT, localDay, tariffSchema, totals, type Tariff } from './dashboard';
+import { addDays, addMonths, byDay, cost, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, IMPORT, localDay, tariffSchema, totals, type Tariff } from './dashboard';
 import type { Pki } from './pki';
 import openapiDocument from './openapi.json';
 
@@ -349,9 +349,9 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     // Up to the newest reading when it falls in the day; the comparison periods cover as much of theirs.
     const cut = latest !== null && latest > day && latest < dayEnd ? latest : dayEnd;
     const month = addMonths(zone, day, 0);
-    const period = async (name: string, from: number, to: number) => {
+    const period = async (name: string, from: number, to: number, days = false) => {
       const f = await quarterFlow(meter, zone, from, to);
-      return { period: name, from: isoUtc(from), to: isoUtc(to), ...totals(f), cost: cost(f, tariff, zone) };
+      return { period: name, from: isoUtc(from), to: isoUtc(to), ...totals(f), cost: cost(f, tariff, zone), ...(days ? { days: byDay(f, zone) } : {}) };
     };
     const elapsedDay = cut - day;
     const elapsedMonth = cut - month;
@@ -368,7 +368,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       tariff,
       today: await period('today', day, cut),
       sameDayLastWeek: await period('same day last week', lastWeek, lastWeek + elapsedDay),
-      month: await period('this month', month, cut),
+      month: await period('this month', month, cut, true),
       lastMonth: await period('same days of last month', lastMonth, capped(lastMonth, elapsedMonth, month)),
       lastYear: await period('same days of this month last year', lastYearMonth, capped(lastYearMonth, elapsedMonth, addMonths(zone, lastYearMonth, 1))),
     };

@@ -101,6 +101,10 @@ describe('overview', () => {
     expect(Math.abs(o.month.exportKWh - exp)).toBeLessThan(0.002);
     expect(o.month.missing).toBe(missing);
     expect(o.month.importKWh).toBeGreaterThan(100);
+    // The report's rows: each day of the month so far, summing to the month.
+    expect(o.month.days.map((d: { date: string }) => d.date)).toEqual(Array.from({ length: 20 }, (_, i) => `2025-02-${String(i + 1).padStart(2, '0')}`));
+    expect(Math.abs(o.month.days.reduce((s: number, d: { importKWh: number }) => s + d.importKWh, 0) - o.month.importKWh)).toBeLessThan(0.002);
+    expect(o.today.days).toBeUndefined();
     const feb13 = (await get(`/api/v1/meters/${A.meterId}/profile?date=2025-02-13`, A.token)).json();
     expect(o.sameDayLastWeek.importKWh).toBe(feb13.totals.importKWh);
     expect(o.sameDayLastWeek.from).toBe('2025-02-12T23:00:00Z');
