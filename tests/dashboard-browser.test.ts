@@ -39,7 +39,7 @@ async function browser(size: (typeof SIZES)[number]): Promise<BrowserContext> {
 }
 
 async function ready(page: Page, viewName: string): Promise<void> {
-  await page.waitForFunction(`document.getElementById('view')?.dataset.ready === ${JSON.stringify(viewName)}`, undefined, { timeout: 20000 });
+  await expect.poll(() => page.locator('#view').getAttribute('data-ready'), { timeout: 20000 }).toBe(viewName);
 }
 
 const text = async (page: Page, figure: string) => (await page.locator(`[data-figure="${figure}"]`).first().textContent())?.trim();
@@ -82,8 +82,8 @@ describe('the household dashboard in Chromium', () => {
         await page.click('#login-form button');
         await ready(page, 'overview');
         // The token is in this tab's sessionStorage only, never in the address.
-        expect(await page.evaluate("sessionStorage.getItem('smgw-token')")).toBe(A.token);
-        expect(await page.evaluate('localStorage.length')).toBe(0);
+        expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('smgw-token'))).toBe(A.token);
+        expect(await page.evaluate(() => (globalThis as unknown as { localStorage: { length: number } }).localStorage.length)).toBe(0);
         expect(page.url()).not.toContain(A.token);
 
         // Overview: the month's import is the sum of the quarter-hours the profile route gives for each day of it.
