@@ -14,6 +14,7 @@
   // ---- formatting ----
 
   const nf = new Intl.NumberFormat('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const nf0 = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 0 });
   const kwh = (v) => (v === null || v === undefined ? '–' : `${nf.format(v)} kWh`);
   const money = (v, currency) => new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(v);
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -341,7 +342,8 @@
       ],
       axes: [
         { values: (_u, ticks) => ticks.map(tick) },
-        { label: unitLabel, size: 60, values: (_u, ticks) => ticks.map((v) => nf.format(Math.abs(v))) },
+        // Whole numbers once the scale is large: narrow labels leave room for the axis title on a phone.
+        { label: unitLabel, size: 64, values: (u, ticks) => ticks.map((v) => (Math.max(Math.abs(u.scales.y.min), Math.abs(u.scales.y.max)) >= 20 ? nf0.format(Math.abs(v)) : nf.format(Math.abs(v)))) },
       ],
       hooks: {
         // The range shown, in words: what a zoom changed.
@@ -439,7 +441,7 @@
           <label>Up to <input type="date" id="hi-date" value="${esc(h.date)}"></label>
           <button type="button" class="plain" id="reset">Reset zoom</button>
         </div>
-        <h2>${step === '1d' ? 'Daily' : 'Monthly'} import and export, ${esc(new Date(h.from).toLocaleDateString('en-GB', { timeZone: h.zone }))} – ${esc(h.date)}</h2>
+        <h2>${step === '1d' ? 'Daily' : 'Monthly'} import and export, ${esc(new Date(h.from).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: h.zone }))} – ${esc(new Date(Date.parse(h.to) - 1).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: h.zone }))}</h2>
         <div class="figures">
           <div class="figure"><div class="label">Imported</div><div class="value import" data-figure="history-import">${kwh(h.totals.importKWh)}</div></div>
           <div class="figure"><div class="label">Exported</div><div class="value export" data-figure="history-export">${kwh(h.totals.exportKWh)}</div></div>
