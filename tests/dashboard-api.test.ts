@@ -202,6 +202,25 @@ describe('history', () => {
   });
 });
 
+describe('payloads', () => {
+  it('are aggregated at the resolution shown: a year of days and a week of quarter-hours in a few KB', async () => {
+    const sizes: Record<string, number> = {};
+    for (const [name, path, limit] of [
+      ['overview', 'overview?date=2025-02-20', 12000],
+      ['profile day', 'profile?date=2025-02-10', 6000],
+      ['profile week', 'profile?date=2025-02-10&days=7', 40000],
+      ['history 365 days', 'history?step=1d&date=2025-03-10', 20000],
+      ['history 12 months', 'history?step=1mo&date=2025-03-10', 2000],
+    ] as const) {
+      const res = await get(`/api/v1/meters/${A.meterId}/${path}`, A.token);
+      expect(res.statusCode).toBe(200);
+      sizes[name] = res.body.length;
+      expect(res.body.length, name).toBeLessThan(limit);
+    }
+    console.log('dashboard payloads (bytes):', JSON.stringify(sizes));
+  });
+});
+
 describe('access and bad input', () => {
   it("a household cannot read another household's meter (404); no token 401; bad parameters 400", async () => {
     for (const path of ['overview', 'profile', 'history?step=1d']) {
