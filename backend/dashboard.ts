@@ -201,3 +201,93 @@ function packageRoot(): string | null {
   }
   return null;
 }
+
+// ---- alerts ----
+
+/** A household's thresholds; null: that alert is off. */
+export const alertSettingsSchema = z
+  .object({
+    /** Overnight (00:00-05:00 local) base load: the night's lowest quarter-hour, as average power, above this many W. */
+    baseLoadW: z.number().int().min(1).max(100000).nullable().default(null),
+    /** A quarter-hour's import, as average power, above this many kW. */
+    peakKW: z.number().finite().min(0.1).max(1000).nullable().default(null),
+    /** No reading for this many hours (a run of gaps, or since the newest reading). */
+    noDataHours: z.number().int().min(1).max(720).nullable().default(null),
+  })
+  .strict();
+
+export type AlertSettings = z.infer<typeof alertSettingsSchema>;
+export const NO_ALERTS: AlertSettings = { baseLoadW: null, peakKW: null, noDataHours: null };
+
+export interface Alert {
+  kind: 'base-load' | 'peak' | 'no-data';
+  from: string;
+  to: string;
+  /** W (base load), kW (peak), hours (no data). */
+  value: number;
+  threshold: number;
+  message: string;
+}
+
+const isoOf = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** The alerts quarter-hours of import raise, oldest first; `now` is the time the "since the newest reading" check is made at. */
+export function evaluateAlerts(f: Flow, zone: string, s: AlertSettings, latest: number | null, now: number): Alert[] {
+  const out: Alert[] = [];
+  const Q = 900;
+  if (s.baseLoadW !== null) {
+    const nights = new Map<string, { min: number; at: number; n: number; start: number }>();
+    f.t.forEach((t, i) => {
+      const v = f.import[i];
+      if (v === null || toLocal(zone, t * 1000).hour >= 5) return;
+      const date = dateOf(zone, t * 1000);
+      const w = Math.round(v * 4000);
+      const n = nights.get(date) ?? { min: Infinity, at: t, n: 0, start: t };
+      n.n++;
+      if (w < n.min) Object.assign(n, { min: w, at: t });
+      nights.set(date, n);
+    });
+    for (const [date, n] of nights) {
+      // Two hours of readings at least: a night mostly missing says nothing.
+      if (n.n >= 8 && n.min > s.baseLoadW) out.push({ kind: 'base-load', from: isoOf(n.start * 1000), to: isoOf(addDays(zone, n.start * 1000, 0) + 5 * 3600000), value: n.min, threshold: s.baseLoadW, message: `Night of ${date}: the base load never fell below ${n.min} W (threshold ${s.baseLoadW} W)` });
+    }
+  }
+  if (s.peakKW !== null) {
+    const days = new Map<string, { kw: number; at: number }>();
+    f.t.forEach((t, i) => {
+      const v = f.import[i];
+      if (v === null) return;
+      const kw = Math.round(v * 4 * 1000) / 1000;
+      if (kw <= s.peakKW!) return;
+      const date = dateOf(zone, t * 1000);
+      const d = days.get(date);
+      if (!d || kw > d.kw) days.set(date, { kw, at: t });
+    });
+    for (const [date, d] of days) out.push({ kind: 'peak', from: isoOf(d.at * 1000), to: isoOf((d.at + Q) * 1000), value: d.kw, threshold: s.peakKW, message: `${date}: a quarter-hour peak of ${d.kw} kW (threshold ${s.peakKW} kW)` });
+  }
+  if (s.noDataHours !== null) {
+    const need = s.noDataHours * 4;
+    let run = -1;
+    const close = (end: number) => {
+      if (run >= 0 && end - run >= need) {
+        const hours = ((end - run) * Q) / 3600;
+        out.push({ kind: 'no-data', from: isoOf(f.t[run] * 1000), to: isoOf((f.t[run] + (end - run) * Q) * 1000), value: hours, threshold: s.noDataHours!, message: `No readings for ${hours} h from ${isoOf(f.t[run] * 1000)}` });
+      }
+      run = -1;
+    };
+    // Quarter-hours after the newest reading are not gaps yet: the check since the newest reading covers them.
+    const last = latest === null ? -1 : f.t.findIndex((t) => t * 1000 >= latest);
+    const end = last < 0 ? f.t.length : last;
+    for (let i = 0; i < end; i++) {
+      if (f.import[i] === null) {
+        if (run < 0) run = i;
+      } else close(i);
+    }
+    close(end);
+    if (latest !== null && now - latest > s.noDataHours * 3600000) {
+      const hours = Math.floor((now - latest) / 3600000);
+      out.push({ kind: 'no-data', from: isoOf(latest), to: isoOf(now), value: hours, threshold: s.noDataHours, message: `No reading since ${isoOf(latest)} (${hours} h)` });
+    }
+  }
+  return out.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+}

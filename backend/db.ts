@@ -201,6 +201,8 @@ export async function migrate(db: Sql): Promise<void> {
        breaks BIGINT NOT NULL, break_seq BIGINT, break_reason TEXT, break_detail TEXT, broken_at BIGINT)`,
     // A household's tariff for the dashboard's cost figures (JSON, validated by backend/dashboard.ts).
     `CREATE TABLE IF NOT EXISTS tariffs (household_id TEXT PRIMARY KEY REFERENCES households(id), tariff TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+    // A household's alert thresholds (JSON, validated by backend/dashboard.ts).
+    `CREATE TABLE IF NOT EXISTS alert_settings (household_id TEXT PRIMARY KEY REFERENCES households(id), settings TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
   ];
   for (const s of statements) {
     try {

@@ -18,7 +18,7 @@ import { HttpError, identify, allow, type Caller } from './auth';
 import { consumption, boundaries, STEPS, MAX_INTERVALS, type Step } from './series';
 import { MeterConflict, newId, newToken, type Meter, type Store, type StoredReading } from './store';
 import { problemWith } from './validate';
-import { addDays, addMonths, byDay, cost, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, IMPORT, localDay, tariffSchema, totals, type Tariff } from './dashboard';
+import { addDays, addMonths, alertSettingsSchema, byDay, cost, evaluateAlerts, NO_ALERTS, type AlertSettings, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, IMPORT, localDay, tariffSchema, totals, type Tariff } from './dashboard';
 import type { Pki } from './pki';
 import openapiDocument from './openapi.json';
 
@@ -424,6 +424,35 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const tariff = parse(tariffSchema, request.body, 'tariff');
     await store.setTariff(h.id, JSON.stringify(tariff));
     return { householdId: h.id, tariff, stored: true };
+  });
+
+  const alertSettingsOf = async (householdId: string): Promise<{ settings: AlertSettings; stored: boolean }> => {
+    const text = await store.alertSettings(householdId);
+    return text ? { settings: JSON.parse(text) as AlertSettings, stored: true } : { settings: NO_ALERTS, stored: false };
+  };
+  app.get<{ Params: { householdId: string } }>('/api/v1/households/:householdId/alert-settings', { onRequest: authed }, async (request) => {
+    const h = await visibleHousehold(request.caller, request.params.householdId);
+    return { householdId: h.id, ...(await alertSettingsOf(h.id)) };
+  });
+  app.post<{ Params: { householdId: string } }>('/api/v1/households/:householdId/alert-settings', { onRequest: authed }, async (request) => {
+    const h = await visibleHousehold(request.caller, request.params.householdId);
+    const settings = parse(alertSettingsSchema, request.body, 'alert settings');
+    await store.setAlertSettings(h.id, JSON.stringify(settings));
+    return { householdId: h.id, settings, stored: true };
+  });
+  const alertsQuery = z.object({ date: dateParam }).strict();
+  app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/alerts', { onRequest: authed }, async (request) => {
+    const meter = await visibleMeter(request.caller, request.params.meterId);
+    const q = parse(alertsQuery, request.query, 'query');
+    const zone = await zoneOf(meter);
+    const { day, latest } = await dayOf(meter, zone, q.date);
+    // The seven days up to and including the day.
+    const from = addDays(zone, day, -6);
+    const to = addDays(zone, day, 1);
+    const { settings } = await alertSettingsOf(meter.householdId);
+    const f = await quarterFlow(meter, zone, from, to);
+    const alerts = evaluateAlerts(f, zone, settings, latest, (o.now ?? Date.now)());
+    return { meterId: meter.id, zone, from: isoUtc(from), to: isoUtc(to), settings, alerts };
   });
 
   // The web app: its files and uPlot's, same origin, nothing loaded from elsewhere.

@@ -485,6 +485,19 @@ export class Store {
     ]);
   }
 
+  /** A household's alert thresholds as stored (JSON text), or null. */
+  async alertSettings(householdId: string): Promise<string | null> {
+    const rows = await this.db.all<Row>('SELECT settings FROM alert_settings WHERE household_id = ?', [householdId]);
+    return rows.length ? (rows[0].settings as string) : null;
+  }
+
+  async setAlertSettings(householdId: string, settings: string): Promise<void> {
+    await this.db.run(
+      'INSERT INTO alert_settings (household_id, settings, updated_at) VALUES (?, ?, ?) ON CONFLICT (household_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at',
+      [householdId, settings, Date.now()],
+    );
+  }
+
   async deleteReading(meterId: string, kind: SeriesKind, time: number): Promise<boolean> {
     return (await this.db.run('DELETE FROM readings WHERE meter_id = ? AND kind = ? AND time = ?', [meterId, kind, time])) > 0;
   }

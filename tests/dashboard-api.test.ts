@@ -202,6 +202,59 @@ describe('history', () => {
   });
 });
 
+describe('alerts', () => {
+  it('evaluates the stored thresholds over the last seven days: overnight base load, quarter-hour peak, no data', async () => {
+    const none = (await get(`/api/v1/meters/${A.meterId}/alerts?date=2025-02-16`, A.token)).json();
+    expect(none.alerts).toEqual([]);
+    expect((await get(`/api/v1/households/${A.id}/alert-settings`, A.token)).json()).toEqual({ householdId: A.id, settings: { baseLoadW: null, peakKW: null, noDataHours: null }, stored: false });
+    const settings = { baseLoadW: 100, peakKW: 7.5, noDataHours: 1 };
+    const set = await B.app.inject({ method: 'POST', url: `/api/v1/households/${A.id}/alert-settings`, headers: { authorization: `Bearer ${A.token}` }, payload: settings });
+    expect(set.statusCode, set.body).toBe(200);
+    const res = await get(`/api/v1/meters/${A.meterId}/alerts?date=2025-02-16`, A.token);
+    expect(res.statusCode, res.body).toBe(200);
+    const a = res.json();
+    expect(a).toMatchObject({ from: '2025-02-09T23:00:00Z', to: '2025-02-16T23:00:00Z', settings });
+    // The oracle, from the registers: quarter-hours of 2025-02-10..16 (Berlin, UTC+1).
+    const imp = registers(A, '1-0:1.8.0');
+    const start = berlinWinter(2025, 2, 10);
+    const peaks = new Map<string, number>();
+    const nights = new Map<string, { min: number; n: number }>();
+    let run = 0;
+    let runs = 0;
+    for (let t = start; t < start + 7 * DAY; t += QUARTER) {
+      const v = delta(imp, t, QUARTER);
+      const date = new Date(t + 3600000).toISOString().slice(0, 10);
+      if (v === null) {
+        run++;
+        continue;
+      }
+      if (run >= 4) runs++;
+      run = 0;
+      const kw = Math.round(v * 4 * 1000) / 1000;
+      if (kw > 7.5) peaks.set(date, Math.max(peaks.get(date) ?? 0, kw));
+      if (new Date(t + 3600000).getUTCHours() < 5) {
+        const n = nights.get(date) ?? { min: Infinity, n: 0 };
+        nights.set(date, { min: Math.min(n.min, Math.round(v * 4000)), n: n.n + 1 });
+      }
+    }
+    const got = (kind: string) => a.alerts.filter((x: { kind: string }) => x.kind === kind);
+    expect(got('peak').map((x: { value: number }) => x.value)).toEqual([...peaks.values()]);
+    expect(got('base-load').map((x: { value: number }) => x.value)).toEqual([...nights.values()].filter((n) => n.n >= 8 && n.min > 100).map((n) => n.min));
+    expect(got('base-load').length).toBeGreaterThan(0);
+    // Runs of gaps of an hour or more inside the week (those reaching past the last reading are the ongoing one's).
+    expect(got('no-data').filter((x: { message: string }) => !x.message.startsWith('No reading since')).length).toBe(runs + (run >= 4 ? 1 : 0));
+    // The backend's clock is now (2026): the newest reading (March 2025) is long ago.
+    expect(got('no-data').some((x: { message: string }) => x.message.startsWith('No reading since'))).toBe(true);
+    for (const body of [{ peakKW: 0 }, { baseLoadW: 1.5 }, { noDataHours: 'x' }, { other: 1 }]) {
+      const bad = await B.app.inject({ method: 'POST', url: `/api/v1/households/${A.id}/alert-settings`, headers: { authorization: `Bearer ${A.token}` }, payload: body });
+      expect(bad.statusCode, JSON.stringify(body)).toBe(400);
+      expect(bad.json().error).toMatch(/^invalid alert settings/);
+    }
+    expect((await get(`/api/v1/meters/${A.meterId}/alerts`, N.token)).statusCode).toBe(404);
+    expect((await get(`/api/v1/households/${A.id}/alert-settings`, N.token)).statusCode).toBe(404);
+  });
+});
+
 describe('payloads', () => {
   it('are aggregated at the resolution shown: a year of days and a week of quarter-hours in a few KB', async () => {
     const sizes: Record<string, number> = {};
