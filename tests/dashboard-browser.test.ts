@@ -101,7 +101,21 @@ describe('the household dashboard in Chromium', () => {
         expect(await text(page, 'report-import')).toBe(nf.format(sumImport));
         expect(await text(page, 'today-import')).toBe(kwh(o.today.importKWh));
         expect(await page.locator('#report tbody tr').count()).toBe(o.month.days.length);
+        expect(await page.locator('#alert-list').textContent()).toMatch(/No thresholds set/);
         await shot(page, '1-overview');
+
+        // Alerts: a threshold set in the app, evaluated by the backend, listed on the page as the API lists them.
+        await page.fill('#alert-form [name=peakKW]', '7.5');
+        await page.click('#alert-form button');
+        await expect.poll(() => page.locator('#alert-list li[data-kind]').count()).toBeGreaterThan(0);
+        const alerts = (await api(`/api/v1/meters/${A.meterId}/alerts?date=${o.date}`, A.token)).json;
+        expect(alerts.settings).toEqual({ baseLoadW: null, peakKW: 7.5, noDataHours: null });
+        expect(await page.locator('#alert-list li').allTextContents()).toEqual(alerts.alerts.map((x: { message: string }) => x.message));
+        await page.locator('#alerts').screenshot({ path: join(SHOTS, `${size.name}-1b-alerts.png`) });
+        // Off again for the next size.
+        await page.fill('#alert-form [name=peakKW]', '');
+        await page.click('#alert-form button');
+        await expect.poll(() => page.locator('#alert-list').textContent()).toMatch(/No thresholds set/);
 
         // The printed monthly report: no navigation, no forms, the report's table.
         await page.emulateMedia({ media: 'print' });

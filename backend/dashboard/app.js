@@ -233,11 +233,51 @@
         <p class="downloads"><a href="#" data-csv="${esc(meterPath(r.meter, 'history') + `?step=1d&date=${o.date}&format=csv`)}" data-name="${esc(r.meter)}-days.csv">CSV: daily values (year)</a>
           <a href="#" data-csv="${esc(meterPath(r.meter, 'profile') + `?date=${o.date}&days=7&format=csv`)}" data-name="${esc(r.meter)}-quarter-hours.csv">CSV: quarter-hours (week)</a></p>
       </div>
+      <div class="card" id="alerts"><h2>Alerts, last seven days</h2><ul id="alert-list"><li class="note">Loading…</li></ul>
+        ${meter ? alertForm() : ''}
+      </div>
       ${meter ? tariffForm(meter.householdId) : ''}`;
     $('ov-date').addEventListener('change', (ev) => (location.hash = hashOf('overview', r.meter, { date: ev.target.value })));
     $('print').addEventListener('click', () => window.print());
     wireDownloads();
+    await fillAlerts(r, o.date, meter);
     if (meter) await fillTariff(meter.householdId, r);
+  }
+
+  function alertForm() {
+    return `<form id="alert-form" class="no-print">
+      <div class="controls">
+        <label>Night base load above <input name="baseLoadW" type="number" min="1" max="100000" step="1" size="6"> W</label>
+        <label>Quarter-hour peak above <input name="peakKW" type="number" min="0.1" max="1000" step="0.1" size="5"> kW</label>
+        <label>No data for <input name="noDataHours" type="number" min="1" max="720" step="1" size="4"> h</label>
+        <button type="submit">Save alerts</button> <span class="note" id="alert-status" role="status"></span>
+      </div>
+      <p class="note">Leave a field empty to turn that alert off.</p>
+    </form>`;
+  }
+
+  async function fillAlerts(r, date, meter) {
+    const a = await api(meterPath(r.meter, 'alerts') + `?date=${encodeURIComponent(date)}`);
+    const list = $('alert-list');
+    const on = Object.values(a.settings).some((v) => v !== null);
+    list.innerHTML = a.alerts.length
+      ? a.alerts.map((x) => `<li class="alert-${esc(x.kind)}" data-kind="${esc(x.kind)}">${esc(x.message)}</li>`).join('')
+      : `<li class="note">${on ? 'None: every threshold held.' : 'No thresholds set.'}</li>`;
+    if (!meter) return;
+    const form = $('alert-form');
+    for (const k of ['baseLoadW', 'peakKW', 'noDataHours']) form[k].value = a.settings[k] ?? '';
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const body = {};
+      for (const k of ['baseLoadW', 'peakKW', 'noDataHours']) body[k] = form[k].value === '' ? null : Number(form[k].value);
+      try {
+        await api(`/api/v1/households/${encodeURIComponent(meter.householdId)}/alert-settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        $('alert-status').textContent = 'Saved.';
+        await route();
+      } catch (e) {
+        $('alert-status').textContent = e.message;
+      }
+    });
   }
 
   function tariffForm() {
