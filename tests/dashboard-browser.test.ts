@@ -85,6 +85,7 @@ describe('the household dashboard in Chromium', () => {
         expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('smgw-token'))).toBe(A.token);
         expect(await page.evaluate(() => (globalThis as unknown as { localStorage: { length: number } }).localStorage.length)).toBe(0);
         expect(page.url()).not.toContain(A.token);
+        expect(await page.locator('nav a[data-view="devices"]').isVisible()).toBe(false);
 
         // Overview: the month's import is the sum of the quarter-hours the profile route gives for each day of it.
         const o = (await api(`/api/v1/meters/${A.meterId}/overview`, A.token)).json;
@@ -186,7 +187,7 @@ describe('the household dashboard in Chromium', () => {
     });
   }
 
-  it('the admin sees every meter', async () => {
+  it('the admin sees every meter, and the devices: enrols one and revokes it', async () => {
     const context = await browser(SIZES[1]);
     try {
       const page = context.pages()[0] ?? (await context.newPage());
@@ -195,6 +196,22 @@ describe('the household dashboard in Chromium', () => {
       await page.click('#login-form button');
       await ready(page, 'overview');
       expect((await page.locator('#meter option').allTextContents()).sort()).toEqual(B.households.map((h) => h.meterId).sort());
+      // Devices: each with its last upload and event-log chain; enrol one, revoke it.
+      await page.click('nav a[data-view="devices"]');
+      await ready(page, 'devices');
+      const listed = (await api('/api/v1/admin/devices', B.admin)).json.devices as { id: string; lastSeq: number; eventChain: { status: string } }[];
+      expect(await page.locator('#devices tbody tr').count()).toBe(listed.length);
+      for (const d of listed) expect(await page.locator(`tr[data-device="${d.id}"] td`).nth(4).textContent()).toBe(String(d.lastSeq));
+      await page.screenshot({ path: join(SHOTS, 'desktop-9-devices.png'), fullPage: true });
+      const [bundle] = await Promise.all([page.waitForEvent('download'), page.click('#enrol button')]);
+      const enrolled = JSON.parse(readFileSync((await bundle.path())!, 'utf8'));
+      expect(enrolled.certificate).toBeTruthy();
+      await expect.poll(() => page.locator(`tr[data-device="${enrolled.deviceId}"]`).count()).toBe(1);
+      page.once('dialog', (d) => d.accept());
+      await page.click(`button[data-revoke="${enrolled.deviceId}"]`);
+      await expect.poll(() => page.locator(`tr[data-device="${enrolled.deviceId}"] td`).nth(6).textContent()).toMatch(/^revoked/);
+      const after = (await api('/api/v1/admin/devices', B.admin)).json.devices.find((d: { id: string }) => d.id === enrolled.deviceId);
+      expect(after.revokedAt).not.toBeNull();
     } finally {
       await context.close();
     }

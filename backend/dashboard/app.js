@@ -110,12 +110,20 @@
       if (e.status !== 401) showError(e);
       return;
     }
+    state.admin = false;
+    try {
+      await api('/api/v1/admin/households');
+      state.admin = true;
+    } catch (e) {
+      if (e.status !== 403) throw e;
+    }
+    document.querySelector('nav a[data-view="devices"]').hidden = !state.admin;
     $('login').hidden = true;
     $('nav').hidden = false;
     $('who').hidden = false;
     const select = $('meter');
     select.innerHTML = state.meters.map((m) => `<option value="${esc(m.id)}">${esc(m.id)}</option>`).join('');
-    if (!state.meters.length) {
+    if (!state.meters.length && !(state.admin && parseHash().view === 'devices')) {
       view.innerHTML = '<div class="card"><h2>No meter yet</h2><p>Your gateway has not delivered any readings yet.</p></div>';
       return;
     }
@@ -131,7 +139,7 @@
 
   function parseHash() {
     const m = /^#?(\w+)?(?:\/([^?]*))?(?:\?(.*))?$/.exec(location.hash) || [];
-    const v = ['overview', 'profile', 'history'].includes(m[1]) ? m[1] : 'overview';
+    const v = ['overview', 'profile', 'history', 'devices'].includes(m[1]) ? m[1] : 'overview';
     const meter = m[2] ? decodeURIComponent(m[2]) : sessionStorage.getItem(METER) || (state.meters[0] && state.meters[0].id);
     return { view: v, meter, params: new URLSearchParams(m[3] || '') };
   }
@@ -167,6 +175,7 @@
     try {
       if (r.view === 'overview') await overview(r);
       else if (r.view === 'profile') await profile(r);
+      else if (r.view === 'devices') await devices();
       else await history(r);
       view.dataset.ready = r.view;
     } catch (e) {
@@ -499,6 +508,68 @@
     const chart = barChart($('chart'), h, { step: widths, zone: h.zone, unitLabel: step === '1d' ? 'kWh per day' : 'kWh per month', rangeEl: $('range') });
     $('reset').addEventListener('click', () => chart.setScale('x', { min: chart.data[0][0] - widths, max: chart.data[0][chart.data[0].length - 1] + widths }));
     wireDownloads();
+  }
+
+  // ---- devices (admin) ----
+
+  async function devices() {
+    const [{ devices: list }, { households }] = await Promise.all([api('/api/v1/admin/devices'), api('/api/v1/admin/households')]);
+    const when = (ms) => (ms === null || ms === undefined ? '–' : new Date(ms).toLocaleString('en-GB', { timeZone: 'UTC' }) + ' UTC');
+    const chain = (c) => (c.status === 'ok' ? `ok (${c.events} events)` : c.status === 'broken' ? `BROKEN at seq ${c.firstBreak ? c.firstBreak.seq : '?'} (${c.breaks} break${c.breaks === 1 ? '' : 's'})` : 'no events');
+    const names = new Map(households.map((h) => [h.id, h.name]));
+    view.innerHTML = `
+      <div class="card">
+        <h2>Devices</h2>
+        <div style="overflow-x:auto"><table id="devices">
+          <thead><tr><th>Device</th><th>Household</th><th>Auth</th><th>Last upload</th><th>Entries stored</th><th>Event log</th><th>State</th><th></th></tr></thead>
+          <tbody>${list
+            .map(
+              (d) => `<tr data-device="${esc(d.id)}"><td>${esc(d.id)}</td><td>${esc(names.get(d.householdId) || d.householdId)}</td><td>${esc(d.auth)}</td><td>${esc(when(d.lastSeen))}</td><td>${d.lastSeq}</td>
+                <td class="${d.eventChain.status === 'broken' ? 'error' : ''}">${esc(chain(d.eventChain))}</td><td>${d.revokedAt ? 'revoked ' + esc(when(d.revokedAt)) : 'active'}</td>
+                <td>${d.revokedAt ? '' : `<button type="button" class="plain" data-revoke="${esc(d.id)}">Revoke</button>`}</td></tr>`,
+            )
+            .join('')}</tbody>
+        </table></div>
+        <p class="note">Backlog and firmware version are not reported to the backend yet; "Entries stored" is the highest reading-log sequence number the backend holds.</p>
+      </div>
+      <div class="card">
+        <h2>Enrol a device</h2>
+        <form id="enrol">
+          <div class="controls">
+            <label>Household <select name="householdId">${households.map((h) => `<option value="${esc(h.id)}">${esc(h.name)} (${esc(h.id)})</option>`).join('')}</select></label>
+            <label>Credential <select name="auth"><option value="certificate">Client certificate</option><option value="token">Token</option></select></label>
+            <button type="submit">Enrol and download the bundle</button>
+          </div>
+          <p class="note">The bundle holds the device's key or token: it is shown nowhere else and cannot be fetched again.</p>
+        </form>
+      </div>`;
+    for (const b of view.querySelectorAll('button[data-revoke]')) {
+      b.addEventListener('click', async () => {
+        if (!confirm(`Revoke ${b.dataset.revoke}? It can no longer deliver.`)) return;
+        try {
+          await api(`/api/v1/admin/devices/${encodeURIComponent(b.dataset.revoke)}/revoke`, { method: 'POST' });
+          await route();
+        } catch (e) {
+          showError(e);
+        }
+      });
+    }
+    $('enrol').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const f = ev.target;
+      try {
+        const bundle = await api('/api/v1/admin/devices', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ householdId: f.householdId.value, auth: f.auth.value }) });
+        const a = document.createElement('a');
+        a.href = URL.createObjectURL(new Blob([JSON.stringify(bundle, null, 2)], { type: 'application/json' }));
+        a.download = `${bundle.deviceId}-bundle.json`;
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        await route();
+      } catch (e) {
+        showError(e);
+      }
+    });
   }
 
   start();
