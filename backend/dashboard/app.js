@@ -231,7 +231,7 @@
         </div>
       </div>
       <div class="card" id="report">
-        <h2>Monthly report: ${esc(monthName)}</h2>
+        <h2 class="no-print">Monthly report: ${esc(monthName)}</h2>
         <table>
           <thead><tr><th>Day</th><th>Import kWh</th><th>Export kWh</th><th>Missing ¼ h</th></tr></thead>
           <tbody>${rows}</tbody>
