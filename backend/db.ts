@@ -199,6 +199,10 @@ export async function migrate(db: Sql): Promise<void> {
     `CREATE TABLE IF NOT EXISTS event_chains (
        device_id TEXT PRIMARY KEY, events BIGINT NOT NULL, last_seq BIGINT NOT NULL, last_number BIGINT NOT NULL, last_hash TEXT NOT NULL,
        breaks BIGINT NOT NULL, break_seq BIGINT, break_reason TEXT, break_detail TEXT, broken_at BIGINT)`,
+    // A household's tariff for the dashboard's cost figures (JSON, validated by backend/dashboard.ts).
+    `CREATE TABLE IF NOT EXISTS tariffs (household_id TEXT PRIMARY KEY REFERENCES households(id), tariff TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+    // A household's alert thresholds (JSON, validated by backend/dashboard.ts).
+    `CREATE TABLE IF NOT EXISTS alert_settings (household_id TEXT PRIMARY KEY REFERENCES households(id), settings TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
   ];
   for (const s of statements) {
     try {

@@ -18,6 +18,7 @@ import { HttpError, identify, allow, type Caller } from './auth';
 import { consumption, boundaries, STEPS, MAX_INTERVALS, type Step } from './series';
 import { MeterConflict, newId, newToken, type Meter, type Store, type StoredReading } from './store';
 import { problemWith } from './validate';
+import { addDays, addMonths, alertSettingsSchema, byDay, cost, evaluateAlerts, NO_ALERTS, type AlertSettings, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, IMPORT, localDay, tariffSchema, totals, type Tariff } from './dashboard';
 import type { Pki } from './pki';
 import openapiDocument from './openapi.json';
 
@@ -284,14 +285,11 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   });
 
   const seriesQuery = z.object({ from: iso, to: iso, step: z.enum(STEPS as [Step, ...Step[]]), obis: z.string().regex(/^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'an OBIS code such as 1-0:1.8.0'), format: z.enum(['json', 'csv']).optional() }).strict();
-  app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/series', { onRequest: authed }, async (request, reply) => {
-    const meter = await visibleMeter(request.caller, request.params.meterId);
-    const q = parse(seriesQuery, request.query, 'query');
-    const { from, to } = range(q);
-    const zone = await zoneOf(meter);
-    const points = boundaries(from, to, q.step, zone);
+  /** Consumption series of one or more registers of a meter over [from, to] at a step, from one read of the readings. */
+  const seriesOf = async (meter: Meter, zone: string, from: number, to: number, step: Step, obis: string[]) => {
+    const points = boundaries(from, to, step, zone);
     if (points.length - 1 > MAX_INTERVALS) throw new HttpError(400, `more than ${MAX_INTERVALS} intervals: a longer step or a shorter range`);
-    const daily = q.step === '1d' || q.step === '1mo';
+    const daily = step === '1d' || step === '1mo';
     const end = points.length ? points[points.length - 1] + 1 : to;
     let readings: StoredReading[];
     if (daily) {
@@ -303,14 +301,174 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       readings = await store.readings(meter.id, points[0] ?? from, end, ['taf7']);
     }
     const gaps = await store.gaps(meter.id, points[0] ?? from, end, daily ? ['daily', 'taf7'] : ['taf7']);
-    const stepMs = q.step === '15m' ? 900000 : q.step === '1h' ? 3600000 : null;
-    const { unit, series } = consumption(points, readings, gaps, q.obis, stepMs);
+    const stepMs = step === '15m' ? 900000 : step === '1h' ? 3600000 : null;
+    return obis.map((code) => consumption(points, readings, gaps, code, stepMs));
+  };
+
+  app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/series', { onRequest: authed }, async (request, reply) => {
+    const meter = await visibleMeter(request.caller, request.params.meterId);
+    const q = parse(seriesQuery, request.query, 'query');
+    const { from, to } = range(q);
+    const zone = await zoneOf(meter);
+    const [{ unit, series }] = await seriesOf(meter, zone, from, to, q.step, [q.obis]);
     if (wantsCsv(request, q.format)) {
       const rows: unknown[][] = [['from', 'to', `${q.obis} (${unit ?? ''})`, 'flags'], ...series.map((p) => [p.from, p.to, p.value ?? '', p.flags.join(' ')])];
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${meter.id}-series.csv"`).send(csv(rows));
     }
     return { meterId: meter.id, obis: q.obis, unit, step: q.step, zone, series };
   });
+
+  // ---- the household dashboard: aggregated at the resolution it shows ----
+
+  const tariffOf = async (householdId: string): Promise<{ tariff: Tariff; stored: boolean }> => {
+    const text = await store.tariff(householdId);
+    return text ? { tariff: JSON.parse(text) as Tariff, stored: true } : { tariff: DEFAULT_TARIFF, stored: false };
+  };
+  /** The local day asked for, or the day of the meter's newest quarter-hour reading (today when it has none). */
+  const dayOf = async (meter: Meter, zone: string, date: string | undefined): Promise<{ day: number; latest: number | null }> => {
+    const latest = await store.latestReading(meter.id, 'taf7');
+    if (date === undefined) return { day: addDays(zone, latest ?? (o.now ?? Date.now)(), 0), latest };
+    const day = localDay(zone, date);
+    if (day === null) throw new HttpError(400, `invalid query: date: a calendar date YYYY-MM-DD between 2000 and 2100; got "${date}"`);
+    return { day, latest };
+  };
+  const quarterFlow = async (meter: Meter, zone: string, from: number, to: number) => {
+    const [imp, exp] = await seriesOf(meter, zone, from, to, '15m', [IMPORT, EXPORT]);
+    return flow(imp, exp);
+  };
+  const dateParam = z.string().max(10).optional();
+
+  const overviewQuery = z.object({ date: dateParam }).strict();
+  app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/overview', { onRequest: authed }, async (request) => {
+    const meter = await visibleMeter(request.caller, request.params.meterId);
+    const q = parse(overviewQuery, request.query, 'query');
+    const zone = await zoneOf(meter);
+    const { day, latest } = await dayOf(meter, zone, q.date);
+    const { tariff } = await tariffOf(meter.householdId);
+    const dayEnd = addDays(zone, day, 1);
+    // Up to the newest reading when it falls in the day; the comparison periods cover as much of theirs.
+    const cut = latest !== null && latest > day && latest < dayEnd ? latest : dayEnd;
+    const month = addMonths(zone, day, 0);
+    const period = async (name: string, from: number, to: number, days = false) => {
+      const f = await quarterFlow(meter, zone, from, to);
+      return { period: name, from: isoUtc(from), to: isoUtc(to), ...totals(f), cost: cost(f, tariff, zone), ...(days ? { days: byDay(f, zone) } : {}) };
+    };
+    const elapsedDay = cut - day;
+    const elapsedMonth = cut - month;
+    const capped = (start: number, length: number, end: number) => Math.min(start + length, end);
+    const lastWeek = addDays(zone, day, -7);
+    const lastMonth = addMonths(zone, day, -1);
+    const lastYearMonth = addMonths(zone, month, -12);
+    return {
+      meterId: meter.id,
+      zone,
+      date: dateOf(zone, day),
+      latestReading: latest === null ? null : isoUtc(latest),
+      unit: 'kWh',
+      tariff,
+      today: await period('today', day, cut),
+      sameDayLastWeek: await period('same day last week', lastWeek, lastWeek + elapsedDay),
+      month: await period('this month', month, cut, true),
+      lastMonth: await period('same days of last month', lastMonth, capped(lastMonth, elapsedMonth, month)),
+      lastYear: await period('same days of this month last year', lastYearMonth, capped(lastYearMonth, elapsedMonth, addMonths(zone, lastYearMonth, 1))),
+    };
+  });
+
+  const profileQuery = z.object({ date: dateParam, days: z.enum(['1', '7']).optional(), format: z.enum(['json', 'csv']).optional() }).strict();
+  app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/profile', { onRequest: authed }, async (request, reply) => {
+    const meter = await visibleMeter(request.caller, request.params.meterId);
+    const q = parse(profileQuery, request.query, 'query');
+    const zone = await zoneOf(meter);
+    const { day } = await dayOf(meter, zone, q.date);
+    const days = Number(q.days ?? '1');
+    const end = addDays(zone, day, days);
+    const f = await quarterFlow(meter, zone, day, end);
+    if (wantsCsv(request, q.format)) {
+      const rows: unknown[][] = [['from', `${IMPORT} (kWh)`, `${EXPORT} (kWh)`], ...f.t.map((t, i) => [isoUtc(t * 1000), f.import[i] ?? '', f.export[i] ?? ''])];
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${meter.id}-profile.csv"`).send(csv(rows));
+    }
+    return { meterId: meter.id, zone, date: dateOf(zone, day), days, step: '15m', unit: 'kWh', from: isoUtc(day), to: isoUtc(end), ...f, totals: totals(f) };
+  });
+
+  const historyQuery = z.object({ step: z.enum(['1d', '1mo']), date: dateParam, format: z.enum(['json', 'csv']).optional() }).strict();
+  app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/history', { onRequest: authed }, async (request, reply) => {
+    const meter = await visibleMeter(request.caller, request.params.meterId);
+    const q = parse(historyQuery, request.query, 'query');
+    const zone = await zoneOf(meter);
+    const { day } = await dayOf(meter, zone, q.date);
+    // The year up to and including the day (days) or its month (months).
+    const [from, to] = q.step === '1d' ? [addDays(zone, day, -364), addDays(zone, day, 1)] : [addMonths(zone, day, -11), addMonths(zone, day, 1)];
+    const [imp, exp] = await seriesOf(meter, zone, from, to, q.step, [IMPORT, EXPORT]);
+    const f = flow(imp, exp);
+    if (wantsCsv(request, q.format)) {
+      const rows: unknown[][] = [['from', `${IMPORT} (kWh)`, `${EXPORT} (kWh)`], ...f.t.map((t, i) => [isoUtc(t * 1000), f.import[i] ?? '', f.export[i] ?? ''])];
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${meter.id}-history-${q.step}.csv"`).send(csv(rows));
+    }
+    return { meterId: meter.id, zone, date: dateOf(zone, day), step: q.step, unit: 'kWh', from: isoUtc(from), to: isoUtc(to), ...f, totals: totals(f) };
+  });
+
+  /** A household's own (household user) or any (admin). */
+  const visibleHousehold = async (caller: Caller, id: string) => {
+    allow(caller, 'admin', 'household');
+    if (caller.role === 'household' && caller.householdId !== id) throw new HttpError(404, `no household ${id}`);
+    const h = await store.household(id);
+    if (!h) throw new HttpError(404, `no household ${id}`);
+    return h;
+  };
+  app.get<{ Params: { householdId: string } }>('/api/v1/households/:householdId/tariff', { onRequest: authed }, async (request) => {
+    const h = await visibleHousehold(request.caller, request.params.householdId);
+    return { householdId: h.id, ...(await tariffOf(h.id)) };
+  });
+  app.post<{ Params: { householdId: string } }>('/api/v1/households/:householdId/tariff', { onRequest: authed }, async (request) => {
+    const h = await visibleHousehold(request.caller, request.params.householdId);
+    const tariff = parse(tariffSchema, request.body, 'tariff');
+    await store.setTariff(h.id, JSON.stringify(tariff));
+    return { householdId: h.id, tariff, stored: true };
+  });
+
+  const alertSettingsOf = async (householdId: string): Promise<{ settings: AlertSettings; stored: boolean }> => {
+    const text = await store.alertSettings(householdId);
+    return text ? { settings: JSON.parse(text) as AlertSettings, stored: true } : { settings: NO_ALERTS, stored: false };
+  };
+  app.get<{ Params: { householdId: string } }>('/api/v1/households/:householdId/alert-settings', { onRequest: authed }, async (request) => {
+    const h = await visibleHousehold(request.caller, request.params.householdId);
+    return { householdId: h.id, ...(await alertSettingsOf(h.id)) };
+  });
+  app.post<{ Params: { householdId: string } }>('/api/v1/households/:householdId/alert-settings', { onRequest: authed }, async (request) => {
+    const h = await visibleHousehold(request.caller, request.params.householdId);
+    const settings = parse(alertSettingsSchema, request.body, 'alert settings');
+    await store.setAlertSettings(h.id, JSON.stringify(settings));
+    return { householdId: h.id, settings, stored: true };
+  });
+  const alertsQuery = z.object({ date: dateParam }).strict();
+  app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/alerts', { onRequest: authed }, async (request) => {
+    const meter = await visibleMeter(request.caller, request.params.meterId);
+    const q = parse(alertsQuery, request.query, 'query');
+    const zone = await zoneOf(meter);
+    const { day, latest } = await dayOf(meter, zone, q.date);
+    // The seven days up to and including the day.
+    const from = addDays(zone, day, -6);
+    const to = addDays(zone, day, 1);
+    const { settings } = await alertSettingsOf(meter.householdId);
+    const f = await quarterFlow(meter, zone, from, to);
+    const alerts = evaluateAlerts(f, zone, settings, latest, (o.now ?? Date.now)());
+    return { meterId: meter.id, zone, from: isoUtc(from), to: isoUtc(to), settings, alerts };
+  });
+
+  // The web app: its files and uPlot's, same origin, nothing loaded from elsewhere.
+  const files = dashboardFiles();
+  const page = (reply: FastifyReply, name: string) => {
+    const f = files.get(name);
+    if (!f) throw new HttpError(404, `no file ${name}`);
+    return reply
+      .type(f.type)
+      .header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-cache')
+      .send(f.body);
+  };
+  app.get('/', async (_request, reply) => page(reply, 'index.html'));
+  app.get<{ Params: { file: string } }>('/dashboard/:file', async (request, reply) => page(reply, request.params.file === 'index.html' ? '' : request.params.file));
 
   // ---- Open Meter Data Platform ----
 

@@ -465,6 +465,39 @@ export class Store {
     return out;
   }
 
+  /** The time of a meter's newest reading of a kind, or null. */
+  async latestReading(meterId: string, kind: SeriesKind): Promise<number | null> {
+    const rows = await this.db.all<Row>('SELECT MAX(time) AS t FROM readings WHERE meter_id = ? AND kind = ?', [meterId, kind]);
+    return rows.length && rows[0].t !== null && rows[0].t !== undefined ? Number(rows[0].t) : null;
+  }
+
+  /** A household's tariff as stored (JSON text), or null. */
+  async tariff(householdId: string): Promise<string | null> {
+    const rows = await this.db.all<Row>('SELECT tariff FROM tariffs WHERE household_id = ?', [householdId]);
+    return rows.length ? (rows[0].tariff as string) : null;
+  }
+
+  async setTariff(householdId: string, tariff: string): Promise<void> {
+    await this.db.run('INSERT INTO tariffs (household_id, tariff, updated_at) VALUES (?, ?, ?) ON CONFLICT (household_id) DO UPDATE SET tariff = excluded.tariff, updated_at = excluded.updated_at', [
+      householdId,
+      tariff,
+      Date.now(),
+    ]);
+  }
+
+  /** A household's alert thresholds as stored (JSON text), or null. */
+  async alertSettings(householdId: string): Promise<string | null> {
+    const rows = await this.db.all<Row>('SELECT settings FROM alert_settings WHERE household_id = ?', [householdId]);
+    return rows.length ? (rows[0].settings as string) : null;
+  }
+
+  async setAlertSettings(householdId: string, settings: string): Promise<void> {
+    await this.db.run(
+      'INSERT INTO alert_settings (household_id, settings, updated_at) VALUES (?, ?, ?) ON CONFLICT (household_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at',
+      [householdId, settings, Date.now()],
+    );
+  }
+
   async deleteReading(meterId: string, kind: SeriesKind, time: number): Promise<boolean> {
     return (await this.db.run('DELETE FROM readings WHERE meter_id = ? AND kind = ? AND time = ?', [meterId, kind, time])) > 0;
   }

@@ -338,14 +338,16 @@ describe('the OpenAPI document', () => {
     const source = readFileSync(new URL('../backend/server.ts', import.meta.url), 'utf8');
     const registered = [...source.matchAll(/app\.(get|post|put|patch|delete)(?:<[^>]*>)?\(\s*'([^']+)'/g)].map((m) => `${m[1].toUpperCase()} ${m[2].replace(/:(\w+)/g, '{$1}')}`).sort();
     const documented = Object.entries(openapi.paths as Record<string, Schema>).flatMap(([p, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`)).sort();
-    expect(registered.length).toBe(17);
+    expect(registered.length).toBe(27);
     expect(documented).toEqual(registered);
     for (const entry of documented) {
       const [method, path] = entry.split(' ') as ['GET' | 'POST' | 'DELETE', string];
       expect(app.hasRoute({ method, url: path.replace(/\{(\w+)\}/g, ':$1') }), entry).toBe(true);
       // Called without credentials: whatever the answer, not "no route".
       const res = await api(method, path.replace(/\{\w+\}/g, 'x'));
-      expect(res.json().error ?? '', entry).not.toMatch(/^no route/);
+      // (The no-route reply is JSON; the dashboard's pages are not.)
+      const json = String(res.headers['content-type'] ?? '').startsWith('application/json');
+      expect(json ? (res.json().error ?? '') : '', entry).not.toMatch(/^no route/);
     }
     refused(await get('/api/v1/nothing'), 404, /^no route GET \/api\/v1\/nothing$/);
   });
@@ -442,6 +444,14 @@ describe('access control', () => {
       // A well-formed id of a reading that does not exist: 404 for who may delete, 403 for the rest.
       'DELETE /v1/meterReadings': { url: `/v1/meterReadings?id=${Buffer.from(`${H[0].meterId}|taf7|1000`).toString('base64url')}` },
       'POST /v1/adapterConfiguration': { url: '/v1/adapterConfiguration', body: { deviceId: probe.id } },
+      'GET /api/v1/meters/{meterId}/overview': { url: `/api/v1/meters/${m}/overview` },
+      'GET /api/v1/meters/{meterId}/profile': { url: `/api/v1/meters/${m}/profile?days=1` },
+      'GET /api/v1/meters/{meterId}/history': { url: `/api/v1/meters/${m}/history?step=1mo` },
+      'GET /api/v1/households/{householdId}/tariff': { url: `/api/v1/households/${H[0].id}/tariff` },
+      'POST /api/v1/households/{householdId}/tariff': { url: `/api/v1/households/${H[0].id}/tariff`, body: { kind: 'flat', importPrice: 0.3 } },
+      'GET /api/v1/meters/{meterId}/alerts': { url: `/api/v1/meters/${m}/alerts` },
+      'GET /api/v1/households/{householdId}/alert-settings': { url: `/api/v1/households/${H[0].id}/alert-settings` },
+      'POST /api/v1/households/{householdId}/alert-settings': { url: `/api/v1/households/${H[0].id}/alert-settings`, body: { peakKW: 5 } },
     };
     const tokens = { admin: ADMIN, household: H[0].token, research: RESEARCH, device: probe.token };
     let checked = 0;
@@ -461,7 +471,7 @@ describe('access control', () => {
         }
       }
     }
-    expect(checked).toBe(14 * 4);
+    expect(checked).toBe(22 * 4);
   });
 
   it('refuses a revoked device (403), and lists it as revoked', async () => {

@@ -8,7 +8,9 @@
 //             listening backend: readings/s end to end, latency per upload,
 //             and the readings lost (counted in the database afterwards);
 //   queries   a month of one meter's quarter-hours and the daily series of
-//             a year, median latency.
+//             a year, median latency; the dashboard's routes (a year of
+//             days, a week of quarter-hours, the overview): latency and
+//             payload bytes (the time to a first chart, server side).
 //
 // The devices run in a worker thread, so that their TLS does not share the
 // backend's event loop.
@@ -55,7 +57,7 @@ interface Databases {
   dropAll(): Promise<void>;
 }
 
-function sqliteDatabases(dir: string): Databases {
+export function sqliteDatabases(dir: string): Databases {
   return {
     fresh: async (tag) => `sqlite:${join(dir, `${tag}.db`)}`,
     dropAll: async () => undefined,
@@ -441,7 +443,7 @@ async function benchFleet(db: DbName, databases: Databases, pkiDir: string, flee
 
 // ---- 3. queries ----
 
-async function benchQueries(db: DbName, databases: Databases, pki: Pki, repetitions: number): Promise<Row[]> {
+export async function benchQueries(db: DbName, databases: Databases, pki: Pki, repetitions: number): Promise<Row[]> {
   const store = await Store.open(await databases.fresh('query'));
   let app: FastifyInstance | null = null;
   try {
@@ -474,21 +476,44 @@ async function benchQueries(db: DbName, databases: Databases, pki: Pki, repetiti
         url: `/api/v1/meters/${meterId}/series?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&step=1d&obis=1-0:1.8.0`,
         size: (body: { series: { value: number | null }[] }) => `${body.series.length} days, ${body.series.filter((p) => p.value === null).length} without a value`,
       },
+      // The dashboard's first chart: what the server does and sends for it (aggregated at the resolution shown).
+      {
+        name: 'dashboard history, a year of days (one meter)',
+        url: `/api/v1/meters/${meterId}/history?step=1d&date=2025-12-31`,
+        size: (body: { t: unknown[] }) => `${body.t.length} days`,
+        bytes: true,
+      },
+      {
+        name: 'dashboard load profile, a week of quarter-hours (one meter)',
+        url: `/api/v1/meters/${meterId}/profile?days=7&date=2025-06-02`,
+        size: (body: { t: unknown[] }) => `${body.t.length} quarter-hours`,
+        bytes: true,
+      },
+      {
+        name: 'dashboard overview (one meter)',
+        url: `/api/v1/meters/${meterId}/overview?date=2025-06-20`,
+        size: (body: { month: { intervals: number } }) => `${body.month.intervals} quarter-hours this month, 4 comparison periods`,
+        bytes: true,
+      },
     ];
     const rows: Row[] = [];
     for (const q of queries) {
       const times: number[] = [];
       let size = '';
+      let bytes = 0;
       for (let i = 0; i <= repetitions; i++) {
         const started = performance.now();
         const res = await app.inject({ method: 'GET', url: q.url, headers: { authorization: `Bearer ${adminToken}` } });
         const ms = performance.now() - started;
         if (res.statusCode !== 200) throw new Error(`${q.name}: ${res.statusCode} ${res.body.slice(0, 200)}`);
         // The first is a warm-up.
-        if (i === 0) size = q.size(res.json());
-        else times.push(ms);
+        if (i === 0) {
+          size = q.size(res.json());
+          bytes = Buffer.byteLength(res.body);
+        } else times.push(ms);
       }
       rows.push({ section: SECTION, name: `${db}: query ${q.name}`, value: median(times), unit: 'ms', note: `median of ${repetitions}, app.inject, JSON; ${size}; a year of 1 meter stored` });
+      if ('bytes' in q) rows.push({ section: SECTION, name: `${db}: payload ${q.name}`, value: bytes, unit: 'bytes', target: '<= 50000', note: `${size}, JSON, uncompressed` });
     }
     return rows;
   } finally {
@@ -515,7 +540,14 @@ function placeholders(db: DbName, fleetSize: number): { ingest: Row[]; fleet: Ro
       r(`${who}: p99 latency per upload`, 'ms'),
       r(`${who}: readings lost`, 'readings', '== 0'),
     ],
-    queries: [r('query a month of quarter-hours (one meter)', 'ms'), r('query daily series of a year (one meter)', 'ms')],
+    queries: [
+      r('query a month of quarter-hours (one meter)', 'ms'),
+      r('query daily series of a year (one meter)', 'ms'),
+      ...['dashboard history, a year of days (one meter)', 'dashboard load profile, a week of quarter-hours (one meter)', 'dashboard overview (one meter)'].flatMap((n) => [
+        r(`query ${n}`, 'ms'),
+        r(`payload ${n}`, 'bytes', '<= 50000'),
+      ]),
+    ],
   };
 }
 

@@ -1,0 +1,84 @@
+// A backend for the dashboard tests, filled as gateways fill it: binary
+// batches of the simulator's reading-log workload (simulator/log-workload.ts)
+// through POST /api/v1/ingest. Two households, each with its own token,
+// device and meter, so that access control can be tried.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../backend/server';
+import { newToken, Store } from '../../backend/store';
+import { Pki } from '../../backend/pki';
+import { BATCH_CONTENT_TYPE, BatchWriter } from '../../src/uplink/batch';
+import type { LogEntry, ReadingEntry } from '../../src/store/entries';
+import { workload } from './log';
+
+export interface FilledHousehold {
+  id: string;
+  name: string;
+  zone: string;
+  token: string;
+  meterId: string;
+  readings: ReadingEntry[];
+}
+
+export interface FilledBackend {
+  app: FastifyInstance;
+  store: Store;
+  admin: string;
+  households: FilledHousehold[];
+  close(): Promise<void>;
+}
+
+/** Days of quarter-hours per household from 2025-01-01 (the workload's start). */
+export async function filledBackend(days: number): Promise<FilledBackend> {
+  const dir = mkdtempSync(join(tmpdir(), 'smgw-dashboard-'));
+  const store = await Store.open('sqlite::memory:');
+  const pki = await Pki.open(dir);
+  const app = await buildServer({ store, pki, publicUrl: () => 'http://127.0.0.1', tls: false });
+  const admin = newToken();
+  await store.addCredential(admin, { kind: 'admin', subject: null, name: 'admin' });
+  const call = async (method: 'GET' | 'POST', url: string, token: string, body?: unknown) => {
+    const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(body ? { payload: body as object } : {}) });
+    if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
+    return res.json();
+  };
+  const households: FilledHousehold[] = [];
+  const plan = [
+    { name: 'Musterstraße 1', zone: 'Europe/Berlin', meterId: '1KFM0000000101', seed: 21 },
+    { name: 'Nachbarhaus', zone: 'UTC', meterId: '1KFM0000000102', seed: 22 },
+  ];
+  for (const p of plan) {
+    const created = await call('POST', '/api/v1/admin/households', admin, { name: p.name, zone: p.zone });
+    const device = await call('POST', '/api/v1/admin/devices', admin, { householdId: created.household.id, auth: 'token' });
+    // Entries: quarter-hours, daily readings and gaps; about 100 per day.
+    const entries = workload(Math.round(days * 96 * 1.0), p.seed).map((e, i) => ({ ...(e.type === 'reading' ? { ...e, meterId: p.meterId } : e), seq: i + 1 }) as LogEntry);
+    let i = 0;
+    while (i < entries.length) {
+      const w = new BatchWriter(device.deviceId, entries[i].seq);
+      while (i < entries.length && w.add(entries[i])) i++;
+      const res = await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${device.token}`, 'content-type': BATCH_CONTENT_TYPE }, payload: Buffer.from(w.finish()) });
+      if (res.statusCode !== 200) throw new Error(`ingest: ${res.statusCode} ${res.body}`);
+    }
+    households.push({
+      id: created.household.id,
+      name: p.name,
+      zone: p.zone,
+      token: created.token,
+      meterId: p.meterId,
+      readings: entries.filter((e): e is ReadingEntry & { seq: number } => e.type === 'reading'),
+    });
+  }
+  return {
+    app,
+    store,
+    admin,
+    households,
+    close: async () => {
+      await app.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
