@@ -44,7 +44,8 @@ function localHour(t: number): number {
 /** 0 at midsummer, 1 at midwinter. */
 function winterness(t: number): number {
   const dayOfYear = ((t / DAY) % 365.25 + 365.25) % 365.25;
-  return (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365.25)) / 2;
+  // Day 172 is 21 June: the cosine is 1 there, so the sign before it must be minus.
+  return (1 - Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365.25)) / 2;
 }
 
 function bump(hour: number, centre: number, width: number): number {
