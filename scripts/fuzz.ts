@@ -18,6 +18,7 @@ import { nodeCrypto } from '../hosts/sim/crypto';
 import { installNodeText } from '../hosts/sim/text';
 import { gloCipher } from '../simulator/telegrams/dlms';
 import { mutate, prng, resealDsmr, resealHdlc, resealMbus, resealSml, type Random } from '../tests/support/mutate';
+import type { Vector } from '../tests/support/vectors';
 
 installNodeText();
 
@@ -31,14 +32,6 @@ const { values } = parseArgs({
 const FRAMES = Number(values.frames);
 const SEED = Number(values.seed);
 
-interface Vector {
-  id: string;
-  protocol: Protocol;
-  hex: string;
-  key: string | null;
-  authKey: string | null;
-  expectError: string | null;
-}
 
 interface Tally {
   accepted: number;

@@ -32,6 +32,7 @@ import { BATCH_CONTENT_TYPE, BatchWriter } from '../../src/uplink/batch';
 import { QUARTER, T0, workload } from '../../simulator/log-workload';
 import type { ReadingEntry } from '../../src/store/entries';
 import type { Row } from './report';
+import { pgReachable } from '../../tests/support/pg';
 
 const SECTION = 'backend';
 const DAY = 86400000;
@@ -64,19 +65,6 @@ export function sqliteDatabases(dir: string): Databases {
   };
 }
 
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function pgAdmin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -569,7 +557,7 @@ export async function benchBackend(options: { quick: boolean }): Promise<Row[]> 
   const dir = mkdtempSync(join(tmpdir(), 'smgw-bench-backend-'));
   const pkiDir = join(dir, 'pki');
   const sqlite = sqliteDatabases(dir);
-  const postgres = (await pgReachable()) ? pgDatabases() : null;
+  const postgres = (await pgReachable(PG_ADMIN_URL)) ? pgDatabases() : null;
   const rows: Row[] = [];
   try {
     const pki = await Pki.open(pkiDir, ['localhost', '127.0.0.1']);

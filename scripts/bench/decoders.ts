@@ -10,15 +10,8 @@ import { nodeCrypto } from '../../hosts/sim/crypto';
 import { XsDecoder } from '../../hosts/xsnap/decode-engine';
 import { distFile } from '../../cli/paths';
 import type { Row } from './report';
+import type { Vector } from '../../tests/support/vectors';
 
-interface Vector {
-  id: string;
-  protocol: Protocol;
-  hex: string;
-  key: string | null;
-  authKey: string | null;
-  expectError: string | null;
-}
 
 const PROTOCOLS: Protocol[] = ['sml', 'd0', 'dsmr', 'dlms'];
 const NAMES: Record<Protocol, string> = { sml: 'SML', d0: 'IEC 62056-21', dsmr: 'DSMR', dlms: 'DLMS' };

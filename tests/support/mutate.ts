@@ -4,19 +4,9 @@
 
 import { crc16Arc, crc16X25 } from '../../src/codec/crc16';
 
-export type Random = () => number;
-
-/** A small deterministic PRNG (mulberry32), so that fuzz runs can be replayed by seed. */
-export function prng(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The simulator's seeded PRNG, so that fuzz runs can be replayed by seed.
+export { prng, type Random } from '../../simulator/world/random';
+import type { Random } from '../../simulator/world/random';
 
 const int = (r: Random, n: number) => Math.floor(r() * n);
 
