@@ -6,14 +6,15 @@ import { HASH_KEY, INITIAL_PASSWORD } from '../src/portal/auth';
 import { setupDone } from '../src/portal/config';
 import { AP_SSID } from '../src/portal/access';
 import { loadSettings } from '../src/config/settings';
-import { METER_KINDS, type MeterKind } from '../simulator/meters/index';
+import { METER_KINDS, PV_METER_KINDS, type MeterKind } from '../simulator/meters/index';
+import { SITES, type Site } from '../simulator/household';
 import { parseTime } from '../simulator/faults';
 import { fail, parseKey } from './usage';
 import { fromHex } from '../src/codec/bytes';
 import { DEFAULT_TAF, validTaf, type TafSettings } from '../src/taf/settings';
 import { describeLog } from './log';
 
-export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc] [--key HEX] [--seed N] [--state DIR]
+export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
                 [--from ISO] [--days N | --until ISO] [--speed N|max] [--portal-port P]
                 [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE]
                 [--fault SPEC]... [--meter-log FILE] [--report FILE]
@@ -34,6 +35,7 @@ export async function simCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       meter: { type: 'string', default: 'dlms-mbus' },
+      site: { type: 'string', default: 'grid' },
       key: { type: 'string' },
       seed: { type: 'string', default: '1' },
       state: { type: 'string' },
@@ -58,6 +60,9 @@ export async function simCommand(argv: string[]): Promise<number> {
   });
   const meter = values.meter as MeterKind;
   if (!METER_KINDS.includes(meter)) fail(`--meter must be one of ${METER_KINDS.join(', ')}`);
+  const site = values.site as Site;
+  if (!SITES.includes(site)) fail(`--site must be one of ${SITES.join(', ')}`);
+  if (site === 'pv' && !PV_METER_KINDS.includes(meter)) fail(`--site pv needs --meter ${PV_METER_KINDS.join(' or ')} (the simulated generation meter)`);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) fail('--seed must be an integer');
   const speed = values.speed === 'max' ? 'max' : Number(values.speed);
@@ -106,6 +111,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   }
   const options: SimOptions = {
     meter,
+    site,
     key: key ? fromHex(key) : null,
     seed,
     state: values.state,
@@ -151,7 +157,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   if (portalPort !== undefined) {
     const configured = sim.world.kv.get(HASH_KEY) !== undefined && setupDone(sim.world.kv);
     process.stdout.write(
-      `smgw sim: ${meter} meter, speed ${speed}; the device's portal: http://127.0.0.1:${portalPort}/\n` +
+      `smgw sim: ${meter} meter${site === 'pv' ? ' at the PV inverter' : ''}, speed ${speed}; the device's portal: http://127.0.0.1:${portalPort}/\n` +
         (configured
           ? `smgw sim: log in with the admin password set in the portal${sim.setup === 'provisioned' && sim.world.kv.get(HASH_KEY) ? ` (a provisioned device: ${SIM_ADMIN_PASSWORD})` : ''}\n`
           : `smgw sim: the device is not set up: open http://127.0.0.1:${portalPort}/#setup and log in with the initial password ${INITIAL_PASSWORD}\n` +

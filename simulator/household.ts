@@ -15,6 +15,17 @@ export interface Household {
 
 export const DEFAULT_HOUSEHOLD: Household = { pv: 6, heatPump: true, ev: true };
 
+/**
+ * Where a meter sits: at the grid connection (it sees consumption net of the
+ * PV system behind it), or at the PV inverter (a generation meter,
+ * "Erzeugungszähler": it sees what the PV system delivers).
+ */
+export type Site = 'grid' | 'pv';
+export const SITES: Site[] = ['grid', 'pv'];
+
+/** What the inverter draws while it does not feed in (night, a panel without sun), W. */
+export const INVERTER_STANDBY_W = 4;
+
 /** What the meter measures at an instant. */
 export interface Power {
   /** Active power, W: positive import, negative export. */
@@ -125,6 +136,28 @@ export class HouseholdModel {
       return { p: pk, v, i: Math.abs(pk) / v / 0.95 };
     });
     return { p, q, phases };
+  }
+
+  /**
+   * What a generation meter at the PV inverter sees at t: the PV output as
+   * export (negative p), and the inverter's standby draw as import while it
+   * produces nothing. Its export is exactly pvPower, the PV part of power().
+   */
+  generation(t: number): Power {
+    const pv = this.pvPower(t);
+    const p = pv > 0 ? -pv : INVERTER_STANDBY_W;
+    const second = Math.floor(t / 1000);
+    const phases = [0, 1, 2].map((k) => {
+      const pk = p / 3;
+      const v = 229 + 4 * hash01(this.seed, second * 3 + k) + (pk < 0 ? 2 : 0);
+      return { p: pk, v, i: Math.abs(pk) / v };
+    });
+    return { p, q: 0, phases };
+  }
+
+  /** The household as a meter at `site` sees it: power and the installation epoch. */
+  at(site: Site): Pick<HouseholdModel, 'power' | 'epoch'> {
+    return site === 'grid' ? this : { power: (t) => this.generation(t), epoch: this.epoch };
   }
 }
 

@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { Scheduler } from './world/scheduler';
 import { derive } from './world/random';
-import { HouseholdModel } from './household';
+import { HouseholdModel, type Site } from './household';
 import { createMeter, meterKey, protocolOf, type MeterKind } from './meters/index';
 import type { MeterSample, MeterState, VirtualMeter } from './meters/meter';
 import { parseFault, type Fault } from './faults';
@@ -47,6 +47,8 @@ const DAY = 86400000;
 
 export interface SimOptions {
   meter: MeterKind;
+  /** Where the meter sits: the grid connection (default) or the PV inverter (a generation meter; sml only). */
+  site?: Site;
   /** The meter's AES key (DLMS); the device is set up with it. */
   key?: Uint8Array | null;
   seed: number;
@@ -97,6 +99,7 @@ export interface SimOptions {
 
 export interface SimReport {
   meter: MeterKind;
+  site: Site;
   engine: string;
   seed: number;
   from: string;
@@ -182,6 +185,8 @@ export function summariseLog(flash: NorFlash): LogSummary {
 
 interface SavedState {
   meter: MeterKind;
+  /** Absent in states written before meters could sit at the PV inverter: the grid. */
+  site?: Site;
   seed: number;
   until: number;
   meterState: MeterState;
@@ -212,6 +217,7 @@ export class Simulation {
     if (state) mkdirSync(state, { recursive: true });
     const saved = state && existsSync(join(state, 'sim.json')) ? (JSON.parse(readFileSync(join(state, 'sim.json'), 'utf8')) as SavedState) : null;
     if (saved && saved.meter !== options.meter) throw new Error(`the state in ${state} belongs to a ${saved.meter} meter`);
+    if (saved && (saved.site ?? 'grid') !== this.site) throw new Error(`the state in ${state} belongs to a meter at the ${saved.site ?? 'grid'} site`);
     // Real time starts now; a run as fast as possible starts at midnight (a whole day), unless told otherwise.
     const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
     this.from = options.from ?? saved?.until ?? (options.speed === 'max' ? today : Math.floor(Date.now() / 1000) * 1000);
@@ -220,7 +226,7 @@ export class Simulation {
     this.scheduler = new Scheduler(this.from, options.speed);
     const household = new HouseholdModel(options.seed);
     const key = meterKey(options.meter, options.key ?? null);
-    this.meter = createMeter(options.meter, household, saved?.meterState ?? null, this.from, key);
+    this.meter = createMeter(options.meter, household, saved?.meterState ?? null, this.from, key, this.site);
     this.lineSettings = options.serial?.baud ? { ...this.meter.line, baud: options.serial.baud } : this.meter.line;
     const line = new SerialLine(this.scheduler, this.meter.connector, this.lineSettings, derive(options.seed, 'line'), options.serial?.fifo);
     const network = new NetworkWorld(this.scheduler);
@@ -242,6 +248,10 @@ export class Simulation {
     this.faults = options.faults.map((f) => (typeof f === 'string' ? parseFault(f, this.from) : f));
     for (const f of this.faults) this.applyFault(f, line, network);
     if (typeof options.meterLog === 'function') this.sampleListeners.push(options.meterLog);
+  }
+
+  get site(): Site {
+    return this.options.site ?? 'grid';
   }
 
   get setup(): 'provisioned' | 'portal' {
@@ -440,7 +450,7 @@ export class Simulation {
     await this.backend?.close();
     this.world.flash.close();
     if (this.options.state) {
-      const saved: SavedState = { meter: this.options.meter, seed: this.options.seed, until: this.ended, meterState: this.meter.state };
+      const saved: SavedState = { meter: this.options.meter, site: this.site, seed: this.options.seed, until: this.ended, meterState: this.meter.state };
       writeFileSync(join(this.options.state, 'sim.json'), JSON.stringify(saved, null, 1));
     }
     if (this.options.report) writeFileSync(this.options.report, JSON.stringify(report, null, 2) + '\n');
@@ -489,6 +499,7 @@ export class Simulation {
     const simulatedSeconds = (this.ended - this.from) / 1000;
     return {
       meter: this.options.meter,
+      site: this.site,
       engine: this.options.engineName ?? 'node',
       seed: this.options.seed,
       from: isoUtc(this.from),

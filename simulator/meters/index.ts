@@ -1,8 +1,8 @@
 // The virtual meters `smgw sim --meter` offers.
 
-import type { HouseholdModel } from '../household';
+import type { HouseholdModel, Site } from '../household';
 import type { MeterState, VirtualMeter } from './meter';
-import { SmlMeter } from './sml-meter';
+import { SML_PV_SERIAL, SmlMeter } from './sml-meter';
 import { D0Meter } from './d0-meter';
 import { DsmrMeter } from './dsmr-meter';
 import { AidonHdlcMeter, KaifaMbusMeter, WienerNetzeHdlcMeter } from './dlms-meters';
@@ -24,7 +24,14 @@ export function meterKey(kind: MeterKind, key: Uint8Array | null): Uint8Array | 
   return kind === 'dlms-mbus' ? Uint8Array.from(Buffer.from(DEMO_KEY, 'hex')) : null;
 }
 
-export function createMeter(kind: MeterKind, household: HouseholdModel, state: MeterState | null, start: number, key: Uint8Array | null): VirtualMeter {
+/** The meter kinds that can sit at the PV inverter: a generation meter needs a meter id of its own. */
+export const PV_METER_KINDS: MeterKind[] = ['sml'];
+
+export function createMeter(kind: MeterKind, household: HouseholdModel, state: MeterState | null, start: number, key: Uint8Array | null, site: Site = 'grid'): VirtualMeter {
+  if (site === 'pv') {
+    if (!PV_METER_KINDS.includes(kind)) throw new Error(`a meter at the PV inverter is one of ${PV_METER_KINDS.join(', ')}, not ${kind}`);
+    return new SmlMeter(household.at('pv'), state, start, SML_PV_SERIAL);
+  }
   switch (kind) {
     case 'sml':
       return new SmlMeter(household, state, start);

@@ -1,17 +1,28 @@
 // An EMH eHZ-style SML meter on the optical interface: every second an SML
 // file with the server id, A+ and A- at 0.1 Wh, and power total and per phase.
+// The same meter serves as the generation meter at a PV inverter (another
+// serial number: a meter id of its own).
 
 import { closeResponse, dinServerId, getListResponse, int, message, octets, openResponse, smlFile, uint, type SmlEntry } from '../telegrams/sml';
 import type { Power } from '../household';
-import { canonical, quantise, VirtualMeter, type Telegram } from './meter';
+import { canonical, quantise, VirtualMeter, type HouseholdModelLike, type MeterState, type Telegram } from './meter';
+
+/** The serial numbers of the simulated grid meter and of the generation meter at the PV inverter. */
+export const SML_GRID_SERIAL = 10434630;
+export const SML_PV_SERIAL = 10434631;
 
 export class SmlMeter extends VirtualMeter {
   readonly kind = 'sml';
   readonly connector = 'optical' as const;
   readonly line = { baud: 9600, dataBits: 8 as const, parity: 'none' as const, stopBits: 1 as const, inverted: false };
   readonly cadence = 1000;
-  readonly serverId = dinServerId('EMH', 0, 10434630);
+  readonly serverId: Uint8Array;
   private transaction = 0;
+
+  constructor(household: HouseholdModelLike, state: MeterState | null, start: number, serial = SML_GRID_SERIAL) {
+    super(household, state, start);
+    this.serverId = dinServerId('EMH', 0, serial);
+  }
 
   protected encode(t: number, power: Power): Telegram {
     const r = this.state.registers;
