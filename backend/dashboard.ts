@@ -122,6 +122,71 @@ export function byDay(f: Flow, zone: string): (Totals & { date: string })[] {
   return out;
 }
 
+// ---- self-consumption, where a generation meter is present ----
+
+/** Per interval, the sum of several series (the generation of more than one PV meter); null where any is null. */
+export function sumSeries(series: (number | null)[][], length: number): (number | null)[] {
+  return Array.from({ length }, (_, k) => {
+    let v = 0;
+    for (const s of series) {
+      if (s[k] === null) return null;
+      v += s[k]!;
+    }
+    return Math.round(v * 1e6) / 1e6;
+  });
+}
+
+/**
+ * What the household used of its own PV output per interval: generation
+ * (the generation meters' 1-0:2.8.0) minus what the grid meter exported,
+ * never below 0; null where either is unknown.
+ */
+export function selfConsumption(f: Flow, generation: (number | null)[]): (number | null)[] {
+  return generation.map((g, k) => {
+    const e = f.export[k];
+    return g === null || e === null ? null : Math.round(Math.max(0, g - e) * 1e6) / 1e6;
+  });
+}
+
+export interface GenerationTotals {
+  /** Sum of the intervals' generation, kWh; gaps count as nothing. */
+  generationKWh: number;
+  /** Sum of the intervals' self-consumption, kWh (null without a grid meter's export to compare). */
+  selfConsumptionKWh: number | null;
+  /** Self-consumption / generation over the intervals where both are known (null when nothing was generated there). */
+  selfConsumptionShare: number | null;
+  /** Self-consumption / (self-consumption + import) over the intervals where all three are known: the share of use the PV covered. */
+  autarkyShare: number | null;
+  /** Intervals without a generation value. */
+  missing: number;
+}
+
+const share = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10000) / 10000 : null);
+
+export function generationTotals(f: Flow, generation: (number | null)[], own: (number | null)[] | null): GenerationTotals {
+  let g = 0;
+  let sc = 0;
+  let gBoth = 0;
+  let scAll = 0;
+  let impAll = 0;
+  let missing = 0;
+  generation.forEach((v, k) => {
+    if (v === null) return void missing++;
+    g += v;
+    const s = own?.[k] ?? null;
+    if (s === null) return;
+    sc += s;
+    gBoth += v;
+    const i = f.import[k];
+    if (i === null) return;
+    scAll += s;
+    impAll += i;
+  });
+  return own
+    ? { generationKWh: round3(g), selfConsumptionKWh: round3(sc), selfConsumptionShare: share(sc, gBoth), autarkyShare: share(scAll, scAll + impAll), missing }
+    : { generationKWh: round3(g), selfConsumptionKWh: null, selfConsumptionShare: null, autarkyShare: null, missing };
+}
+
 export interface Cost {
   currency: string;
   /** What the import cost, at the price of each quarter-hour. */

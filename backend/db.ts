@@ -203,6 +203,8 @@ export async function migrate(db: Sql): Promise<void> {
     `CREATE TABLE IF NOT EXISTS tariffs (household_id TEXT PRIMARY KEY REFERENCES households(id), tariff TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
     // A household's alert thresholds (JSON, validated by backend/dashboard.ts).
     `CREATE TABLE IF NOT EXISTS alert_settings (household_id TEXT PRIMARY KEY REFERENCES households(id), settings TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+    // What a meter measures, where the household said so: 'grid' (the default, no row) or 'generation' (a PV meter).
+    `CREATE TABLE IF NOT EXISTS meter_roles (meter_id TEXT PRIMARY KEY REFERENCES meters(id), role TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
   ];
   for (const s of statements) {
     try {

@@ -16,9 +16,12 @@ import { isKnownZone, isoUtc, utcOffset } from '../src/time/zone';
 import { EVENT_KINDS, type EventKind, type SeriesKind } from '../src/store/entries';
 import { HttpError, identify, allow, type Caller } from './auth';
 import { consumption, boundaries, STEPS, MAX_INTERVALS, type Step } from './series';
-import { MeterConflict, newId, newToken, type Meter, type Store, type StoredReading } from './store';
+import { METER_ROLES, MeterConflict, newId, newToken, type Meter, type MeterRole, type Store, type StoredReading } from './store';
 import { problemWith } from './validate';
-import { addDays, addMonths, alertSettingsSchema, byDay, cost, evaluateAlerts, NO_ALERTS, type AlertSettings, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, IMPORT, localDay, tariffSchema, totals, type Tariff } from './dashboard';
+import {
+  addDays, addMonths, alertSettingsSchema, byDay, cost, evaluateAlerts, NO_ALERTS, type AlertSettings, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, generationTotals, IMPORT, kWh, localDay,
+  selfConsumption, sumSeries, tariffSchema, totals, type Tariff,
+} from './dashboard';
 import type { Pki } from './pki';
 import openapiDocument from './openapi.json';
 
@@ -262,7 +265,17 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.get('/api/v1/meters', { onRequest: authed }, async (request) => {
     allow(request.caller, 'admin', 'household');
     const meters = await store.meters(request.caller.role === 'household' ? request.caller.householdId! : undefined);
-    return { meters: meters.map((m) => ({ id: m.id, householdId: m.householdId, deviceId: m.deviceId, firstSeen: isoUtc(m.firstSeen), lastSeen: isoUtc(m.lastSeen) })) };
+    const roles = await store.meterRoles(meters.map((m) => m.id));
+    return { meters: meters.map((m) => ({ id: m.id, householdId: m.householdId, deviceId: m.deviceId, role: roles.get(m.id) ?? 'grid', firstSeen: isoUtc(m.firstSeen), lastSeen: isoUtc(m.lastSeen) })) };
+  });
+
+  // What a meter measures: the household says which of its meters is a PV generation meter.
+  const roleBody = z.object({ role: z.enum(METER_ROLES as [MeterRole, ...MeterRole[]]) }).strict();
+  app.post<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/role', { onRequest: authed }, async (request) => {
+    const meter = await visibleMeter(request.caller, request.params.meterId);
+    const { role } = parse(roleBody, request.body, 'role');
+    await store.setMeterRole(meter.id, role);
+    return { meterId: meter.id, role };
   });
 
   const readingsQuery = z.object({ from: iso, to: iso, kind: z.enum(['taf7', 'taf6']).optional(), format: z.enum(['json', 'csv']).optional() }).strict();
@@ -400,11 +413,41 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const [from, to] = q.step === '1d' ? [addDays(zone, day, -364), addDays(zone, day, 1)] : [addMonths(zone, day, -11), addMonths(zone, day, 1)];
     const [imp, exp] = await seriesOf(meter, zone, from, to, q.step, [IMPORT, EXPORT]);
     const f = flow(imp, exp);
+    // Generation: a generation meter's own export; for a grid meter, the export of the household's generation meters
+    // over the same intervals, and self-consumption from both.
+    const household = await store.meters(meter.householdId);
+    const roles = await store.meterRoles(household.map((m) => m.id));
+    const role = roles.get(meter.id) ?? 'grid';
+    const generationMeters = role === 'generation' ? [meter.id] : household.filter((m) => roles.get(m.id) === 'generation').map((m) => m.id);
+    let pv: { generation: (number | null)[]; selfConsumption?: (number | null)[] } | null = null;
+    if (role === 'generation') pv = { generation: f.export };
+    else if (generationMeters.length) {
+      const series = [];
+      for (const m of household.filter((x) => generationMeters.includes(x.id))) {
+        const [g] = await seriesOf(m, zone, from, to, q.step, [EXPORT]);
+        series.push(g.series.map((p) => kWh(p.value, g.unit)));
+      }
+      const generation = sumSeries(series, f.t.length);
+      pv = { generation, selfConsumption: selfConsumption(f, generation) };
+    }
     if (wantsCsv(request, q.format)) {
-      const rows: unknown[][] = [['from', `${IMPORT} (kWh)`, `${EXPORT} (kWh)`], ...f.t.map((t, i) => [isoUtc(t * 1000), f.import[i] ?? '', f.export[i] ?? ''])];
+      const head = ['from', `${IMPORT} (kWh)`, `${EXPORT} (kWh)`, ...(pv ? ['generation (kWh)'] : []), ...(pv?.selfConsumption ? ['self-consumption (kWh)'] : [])];
+      const rows: unknown[][] = [head, ...f.t.map((t, i) => [isoUtc(t * 1000), f.import[i] ?? '', f.export[i] ?? '', ...(pv ? [pv.generation[i] ?? ''] : []), ...(pv?.selfConsumption ? [pv.selfConsumption[i] ?? ''] : [])])];
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${meter.id}-history-${q.step}.csv"`).send(csv(rows));
     }
-    return { meterId: meter.id, zone, date: dateOf(zone, day), step: q.step, unit: 'kWh', from: isoUtc(from), to: isoUtc(to), ...f, totals: totals(f) };
+    return {
+      meterId: meter.id,
+      role,
+      zone,
+      date: dateOf(zone, day),
+      step: q.step,
+      unit: 'kWh',
+      from: isoUtc(from),
+      to: isoUtc(to),
+      ...f,
+      totals: totals(f),
+      ...(pv ? { generationMeters, ...pv, generationTotals: generationTotals(f, pv.generation, pv.selfConsumption ?? null) } : {}),
+    };
   });
 
   /** A household's own (household user) or any (admin). */

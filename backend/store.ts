@@ -34,6 +34,10 @@ export interface Device {
   lastSeen: number | null;
 }
 
+/** What a meter measures: the household's grid connection, or the output of its PV system (a generation meter). */
+export type MeterRole = 'grid' | 'generation';
+export const METER_ROLES: readonly MeterRole[] = ['grid', 'generation'];
+
 export interface Meter {
   id: string;
   householdId: string;
@@ -496,6 +500,17 @@ export class Store {
       'INSERT INTO alert_settings (household_id, settings, updated_at) VALUES (?, ?, ?) ON CONFLICT (household_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at',
       [householdId, settings, Date.now()],
     );
+  }
+
+  /** The roles households gave their meters (meters without one measure the grid connection). */
+  async meterRoles(meterIds: string[]): Promise<Map<string, MeterRole>> {
+    if (!meterIds.length) return new Map();
+    const rows = await this.db.all<Row>(`SELECT meter_id, role FROM meter_roles WHERE meter_id IN (${meterIds.map(() => '?').join(', ')})`, meterIds);
+    return new Map(rows.map((r) => [r.meter_id as string, r.role as MeterRole]));
+  }
+
+  async setMeterRole(meterId: string, role: MeterRole): Promise<void> {
+    await this.db.run('INSERT INTO meter_roles (meter_id, role, updated_at) VALUES (?, ?, ?) ON CONFLICT (meter_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at', [meterId, role, Date.now()]);
   }
 
   async deleteReading(meterId: string, kind: SeriesKind, time: number): Promise<boolean> {

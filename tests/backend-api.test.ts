@@ -338,7 +338,7 @@ describe('the OpenAPI document', () => {
     const source = readFileSync(new URL('../backend/server.ts', import.meta.url), 'utf8');
     const registered = [...source.matchAll(/app\.(get|post|put|patch|delete)(?:<[^>]*>)?\(\s*'([^']+)'/g)].map((m) => `${m[1].toUpperCase()} ${m[2].replace(/:(\w+)/g, '{$1}')}`).sort();
     const documented = Object.entries(openapi.paths as Record<string, Schema>).flatMap(([p, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`)).sort();
-    expect(registered.length).toBe(27);
+    expect(registered.length).toBe(28);
     expect(documented).toEqual(registered);
     for (const entry of documented) {
       const [method, path] = entry.split(' ') as ['GET' | 'POST' | 'DELETE', string];
@@ -447,6 +447,7 @@ describe('access control', () => {
       'GET /api/v1/meters/{meterId}/overview': { url: `/api/v1/meters/${m}/overview` },
       'GET /api/v1/meters/{meterId}/profile': { url: `/api/v1/meters/${m}/profile?days=1` },
       'GET /api/v1/meters/{meterId}/history': { url: `/api/v1/meters/${m}/history?step=1mo` },
+      'POST /api/v1/meters/{meterId}/role': { url: `/api/v1/meters/${m}/role`, body: { role: 'grid' } },
       'GET /api/v1/households/{householdId}/tariff': { url: `/api/v1/households/${H[0].id}/tariff` },
       'POST /api/v1/households/{householdId}/tariff': { url: `/api/v1/households/${H[0].id}/tariff`, body: { kind: 'flat', importPrice: 0.3 } },
       'GET /api/v1/meters/{meterId}/alerts': { url: `/api/v1/meters/${m}/alerts` },
@@ -471,7 +472,7 @@ describe('access control', () => {
         }
       }
     }
-    expect(checked).toBe(22 * 4);
+    expect(checked).toBe(23 * 4);
   });
 
   it('refuses a revoked device (403), and lists it as revoked', async () => {

@@ -2,7 +2,8 @@
 // tariff) on a backend filled with 75 days of the simulator's workload per
 // household, checked against register differences computed here from what
 // went in, and against each other: the month's total is the sum of the
-// quarter-hours the profile route gives.
+// quarter-hours the profile route gives. The first household's PV meter:
+// generation and self-consumption in its grid meter's history.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filledBackend, type FilledBackend, type FilledHousehold } from './support/dashboard';
@@ -199,6 +200,123 @@ describe('history', () => {
     if (want === null) expect(m.import[feb]).toBeNull();
     else close(m.import[feb], want);
     expect(m.import[feb - 1]).toBeNull(); // January starts before the first reading
+  });
+});
+
+describe('self-consumption', () => {
+  /** Days of February at local midnight: [start, index in the history]. */
+  const february = (h: { t: number[] }) => Array.from({ length: 28 }, (_, k) => berlinWinter(2025, 2, k + 1)).map((start) => [start, h.t.indexOf(start / 1000)] as const);
+
+  it("a grid meter's history gets the household's PV generation and self-consumption = generation - export, per day and month, from register differences", async () => {
+    const pv = A.generation!;
+    const res = await get(`/api/v1/meters/${A.meterId}/history?step=1d&date=2025-03-10`, A.token);
+    expect(res.statusCode, res.body).toBe(200);
+    const h = res.json();
+    expect(h).toMatchObject({ role: 'grid', generationMeters: [pv.meterId] });
+    expect(h.generation).toHaveLength(365);
+    expect(h.selfConsumption).toHaveLength(365);
+    // The oracle: the PV meter's and the grid meter's registers as delivered.
+    const gen = new Map<number, number>();
+    for (const r of pv.readings) if (r.kind === 'taf7') gen.set(r.time, r.values['1-0:2.8.0'].value);
+    const exp = registers(A, '1-0:2.8.0');
+    let known = 0;
+    let used = 0;
+    for (const [start, i] of february(h)) {
+      expect(i).toBeGreaterThan(0);
+      const g = delta(gen, start, DAY);
+      const e = delta(exp, start, DAY);
+      if (g === null) expect(h.generation[i]).toBeNull();
+      else close(h.generation[i], g);
+      if (g === null || e === null) expect(h.selfConsumption[i]).toBeNull();
+      else {
+        close(h.selfConsumption[i], Math.max(0, g - e));
+        // The PV meter generated at least what the grid meter exported.
+        expect(g).toBeGreaterThanOrEqual(e);
+        known++;
+        if (g - e > 0) used++;
+      }
+    }
+    expect(known).toBeGreaterThan(5);
+    expect(used).toBeGreaterThan(5);
+    expect(h.generation[0]).toBeNull(); // before the data
+    // Totals: sums of the known days; the shares over the days where all is known.
+    let g = 0;
+    let sc = 0;
+    let gBoth = 0;
+    let scAll = 0;
+    let imp = 0;
+    h.t.forEach((_: number, i: number) => {
+      if (h.generation[i] !== null) g += h.generation[i];
+      if (h.selfConsumption[i] === null) return;
+      sc += h.selfConsumption[i];
+      gBoth += h.generation[i];
+      if (h.import[i] === null) return;
+      scAll += h.selfConsumption[i];
+      imp += h.import[i];
+    });
+    const t = h.generationTotals;
+    expect(Math.abs(t.generationKWh - g)).toBeLessThan(0.001);
+    expect(Math.abs(t.selfConsumptionKWh - sc)).toBeLessThan(0.001);
+    expect(Math.abs(t.selfConsumptionShare - sc / gBoth)).toBeLessThan(0.0001);
+    expect(Math.abs(t.autarkyShare - scAll / (scAll + imp))).toBeLessThan(0.0001);
+    expect(t.selfConsumptionShare).toBeGreaterThan(0);
+    expect(t.selfConsumptionShare).toBeLessThan(1);
+    console.log(`self-consumption, the year to 2025-03-10 (75 days of data): generated ${t.generationKWh} kWh, self-consumed ${t.selfConsumptionKWh} kWh (${(t.selfConsumptionShare * 100).toFixed(1)} %), autarky ${(t.autarkyShare * 100).toFixed(1)} %`);
+    // Months: February's generation is the register difference between its first midnights.
+    const m = (await get(`/api/v1/meters/${A.meterId}/history?step=1mo&date=2025-03-10`, A.token)).json();
+    const feb = m.t.indexOf(berlinWinter(2025, 2, 1) / 1000);
+    const span = berlinWinter(2025, 3, 1) - berlinWinter(2025, 2, 1);
+    const gm = delta(gen, berlinWinter(2025, 2, 1), span);
+    const em = delta(exp, berlinWinter(2025, 2, 1), span);
+    if (gm === null) expect(m.generation[feb]).toBeNull();
+    else close(m.generation[feb], gm);
+    if (gm === null || em === null) expect(m.selfConsumption[feb]).toBeNull();
+    else close(m.selfConsumption[feb], Math.max(0, gm - em));
+    // CSV: the extra columns.
+    const csv = await get(`/api/v1/meters/${A.meterId}/history?step=1d&date=2025-03-10&format=csv`, A.token);
+    const lines = csv.body.trim().split('\r\n');
+    expect(lines[0]).toBe('from,1-0:1.8.0 (kWh),1-0:2.8.0 (kWh),generation (kWh),self-consumption (kWh)');
+    const [, i] = february(h).find(([, k]) => h.selfConsumption[k] !== null)!;
+    expect(lines[i + 1].split(',').slice(3).map(Number)).toEqual([h.generation[i], h.selfConsumption[i]]);
+  });
+
+  it('the generation meter opened itself shows its generation; a household without one gets no such fields', async () => {
+    const pv = A.generation!;
+    const own = (await get(`/api/v1/meters/${pv.meterId}/history?step=1d&date=2025-03-10`, A.token)).json();
+    expect(own).toMatchObject({ role: 'generation', generationMeters: [pv.meterId] });
+    expect(own.generation).toEqual(own.export);
+    expect(own.selfConsumption).toBeUndefined();
+    expect(own.generationTotals).toMatchObject({ generationKWh: own.totals.exportKWh, selfConsumptionKWh: null, selfConsumptionShare: null, autarkyShare: null });
+    const n = (await get(`/api/v1/meters/${N.meterId}/history?step=1d`, N.token)).json();
+    expect(n.role).toBe('grid');
+    for (const k of ['generation', 'selfConsumption', 'generationTotals', 'generationMeters']) expect(n[k], k).toBeUndefined();
+    expect((await get(`/api/v1/meters/${N.meterId}/history?step=1d&format=csv`, N.token)).body.split('\r\n')[0]).toBe('from,1-0:1.8.0 (kWh),1-0:2.8.0 (kWh)');
+  });
+
+  it("a meter's role: listed with the meters, set by its household or the admin; another household 404, a bad role 400", async () => {
+    const pv = A.generation!;
+    const listed = (await get('/api/v1/meters', A.token)).json().meters.map((m: { id: string; role: string }) => [m.id, m.role]);
+    expect(listed).toEqual([[A.meterId, 'grid'], [pv.meterId, 'generation']]);
+    const post = (meterId: string, token: string | null, body: unknown) =>
+      B.app.inject({ method: 'POST', url: `/api/v1/meters/${meterId}/role`, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    const stranger = await post(pv.meterId, N.token, { role: 'grid' });
+    expect(stranger.statusCode).toBe(404);
+    expect(stranger.json().error).toBe(`no meter ${pv.meterId}`);
+    expect((await post(pv.meterId, null, { role: 'grid' })).statusCode).toBe(401);
+    for (const body of [{ role: 'solar' }, {}, { role: 'grid', extra: 1 }, 'generation']) {
+      const bad = await post(pv.meterId, A.token, body);
+      expect(bad.statusCode, JSON.stringify(body)).toBe(400);
+      expect(bad.json().error).toMatch(/^invalid role/);
+    }
+    expect((await get('/api/v1/meters', A.token)).json().meters[1].role).toBe('generation');
+    // The admin says it is a grid meter after all: the grid meter's history has no generation any more; then back.
+    const admin = await post(pv.meterId, B.admin, { role: 'grid' });
+    expect(admin.statusCode, admin.body).toBe(200);
+    expect(admin.json()).toEqual({ meterId: pv.meterId, role: 'grid' });
+    expect((await get(`/api/v1/meters/${A.meterId}/history?step=1d&date=2025-03-10`, A.token)).json().generation).toBeUndefined();
+    const back = await post(pv.meterId, A.token, { role: 'generation' });
+    expect(back.json()).toEqual({ meterId: pv.meterId, role: 'generation' });
+    expect((await get(`/api/v1/meters/${A.meterId}/history?step=1d&date=2025-03-10`, A.token)).json().generationMeters).toEqual([pv.meterId]);
   });
 });
 
