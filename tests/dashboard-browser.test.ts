@@ -1,6 +1,7 @@
 // The household dashboard in Chromium (Debian's, through playwright-core),
 // at phone and desktop size, on a backend filled with 75 days of the
-// simulator's workload delivered as gateways deliver it. The figures on the
+// simulator's workload delivered as gateways deliver it (and a PV meter's,
+// for self-consumption). The figures on the
 // page are checked against the API: the month's total is the sum of the
 // quarter-hours the profile route gives. A household cannot open another
 // household's meter. Screenshots of every view go to
@@ -129,7 +130,8 @@ describe('the household dashboard in Chromium', () => {
         // CSV export, through the API with the token.
         const [download] = await Promise.all([page.waitForEvent('download'), page.click('#report a[data-csv]')]);
         const csv = readFileSync((await download.path())!, 'utf8');
-        expect(csv.split('\r\n')[0]).toBe('from,1-0:1.8.0 (kWh),1-0:2.8.0 (kWh)');
+        // (This household has a PV meter: generation and self-consumption are columns too.)
+        expect(csv.split('\r\n')[0]).toBe('from,1-0:1.8.0 (kWh),1-0:2.8.0 (kWh),generation (kWh),self-consumption (kWh)');
         expect(csv.trim().split('\r\n')).toHaveLength(366);
 
         // Load profile of a day: bars, the day's totals as the API gives them; a week; zoom by dragging.
@@ -163,20 +165,44 @@ describe('the household dashboard in Chromium', () => {
         await ready(page, 'history');
         const days = (await api(`/api/v1/meters/${A.meterId}/history?step=1d`, A.token)).json;
         expect(await text(page, 'history-import')).toBe(kwh(days.totals.importKWh));
+        // The household's PV meter: generation and self-consumption, as the API computes them.
+        expect(await text(page, 'history-generation')).toBe(kwh(days.generationTotals.generationKWh));
+        expect(await text(page, 'history-self-consumption')).toBe(kwh(days.generationTotals.selfConsumptionKWh));
+        expect(await text(page, 'history-self-consumption-share')).toBe(`${(days.generationTotals.selfConsumptionShare * 100).toFixed(1)} %`);
+        expect(await page.locator('#chart .u-legend').textContent()).toMatch(/Import.*Export.*Generation.*Self-consumption/s);
+        expect(await page.locator('#hi-role').inputValue()).toBe('grid');
         await shot(page, '6-history-days');
         await page.selectOption('#hi-step', '1mo');
         await ready(page, 'history');
         await expect.poll(() => page.locator('#months tbody tr').count()).toBe(12);
         const months = (await api(`/api/v1/meters/${A.meterId}/history?step=1mo`, A.token)).json;
         expect(await text(page, 'history-import')).toBe(kwh(months.totals.importKWh));
+        const last = months.t.length - 1;
+        expect(await page.locator('#months thead th').allTextContents()).toEqual(['Month', 'Import kWh', 'Export kWh', 'Generation kWh', 'Self-consumed kWh', 'Share']);
+        expect((await page.locator('#months tbody tr').nth(last).locator('td').allTextContents()).slice(3, 5)).toEqual([months.generation[last], months.selfConsumption[last]].map((v) => (v === null ? '–' : nf.format(v))));
         await shot(page, '7-history-months');
+
+        // The PV meter's own history; its role set in the app (to the grid connection and back).
+        const pv = A.generation!.meterId;
+        await page.goto(`${url}/#history/${encodeURIComponent(pv)}?step=1d`);
+        await ready(page, 'history');
+        expect(await page.locator('#hi-role').inputValue()).toBe('generation');
+        const own = (await api(`/api/v1/meters/${pv}/history?step=1d`, A.token)).json;
+        expect(await text(page, 'history-generation')).toBe(kwh(own.generationTotals.generationKWh));
+        const role = async () => (await api('/api/v1/meters', A.token)).json.meters.find((m: { id: string }) => m.id === pv).role;
+        await page.selectOption('#hi-role', 'grid');
+        await expect.poll(role).toBe('grid');
+        await expect.poll(() => page.locator('[data-figure="history-generation"]').count()).toBe(0);
+        await page.selectOption('#hi-role', 'generation');
+        await expect.poll(role).toBe('generation');
+        await expect.poll(() => page.locator('[data-figure="history-generation"]').count()).toBe(1);
 
         // Another household's meter: the API says 404, and so does the page.
         expect((await api(`/api/v1/meters/${N.meterId}/overview`, A.token)).status).toBe(404);
         await page.goto(`${url}/#overview/${encodeURIComponent(N.meterId)}`);
         await ready(page, 'error');
         expect(await page.locator('#error').textContent()).toBe(`Not available: no meter ${N.meterId}. This meter does not exist or does not belong to your household (HTTP 404).`);
-        expect(await page.locator('#meter option').allTextContents()).toEqual([A.meterId]);
+        expect(await page.locator('#meter option').allTextContents()).toEqual([A.meterId, A.generation!.meterId]);
         await shot(page, '8-other-household');
 
         // Nothing was loaded from elsewhere, nothing failed.
@@ -195,7 +221,7 @@ describe('the household dashboard in Chromium', () => {
       await page.fill('#token', B.admin);
       await page.click('#login-form button');
       await ready(page, 'overview');
-      expect((await page.locator('#meter option').allTextContents()).sort()).toEqual(B.households.map((h) => h.meterId).sort());
+      expect((await page.locator('#meter option').allTextContents()).sort()).toEqual(B.households.flatMap((h) => [h.meterId, ...(h.generation ? [h.generation.meterId] : [])]).sort());
       // Devices: each with its last upload and event-log chain; enrol one, revoke it.
       await page.click('nav a[data-view="devices"]');
       await ready(page, 'devices');

@@ -16,6 +16,7 @@
   const nf = new Intl.NumberFormat('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const nf0 = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 0 });
   const kwh = (v) => (v === null || v === undefined ? '–' : `${nf.format(v)} kWh`);
+  const percent = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)} %`);
   const money = (v, currency) => new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(v);
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
   const change = (now, before) => {
@@ -122,7 +123,7 @@
     $('nav').hidden = false;
     $('who').hidden = false;
     const select = $('meter');
-    select.innerHTML = state.meters.map((m) => `<option value="${esc(m.id)}">${esc(m.id)}</option>`).join('');
+    select.innerHTML = state.meters.map((m) => `<option value="${esc(m.id)}" title="${m.role === 'generation' ? 'PV generation meter' : 'grid connection'}">${esc(m.id)}</option>`).join('');
     if (!state.meters.length && !(state.admin && parseHash().view === 'devices')) {
       view.innerHTML = '<div class="card"><h2>No meter yet</h2><p>Your gateway has not delivered any readings yet.</p></div>';
       return;
@@ -140,7 +141,9 @@
   function parseHash() {
     const m = /^#?(\w+)?(?:\/([^?]*))?(?:\?(.*))?$/.exec(location.hash) || [];
     const v = ['overview', 'profile', 'history', 'devices'].includes(m[1]) ? m[1] : 'overview';
-    const meter = m[2] ? decodeURIComponent(m[2]) : sessionStorage.getItem(METER) || (state.meters[0] && state.meters[0].id);
+    // The first grid meter unless one was chosen: the household's consumption, not its PV meter.
+    const first = state.meters.find((x) => x.role !== 'generation') || state.meters[0];
+    const meter = m[2] ? decodeURIComponent(m[2]) : sessionStorage.getItem(METER) || (first && first.id);
     return { view: v, meter, params: new URLSearchParams(m[3] || '') };
   }
 
@@ -360,7 +363,7 @@
    * Import up, export down, as bars over each interval; intervals without a
    * value stay empty and are shaded, so a gap reads as a gap and not as zero.
    */
-  function barChart(el, d, { step, zone, unitLabel, rangeEl }) {
+  function barChart(el, d, { step, zone, unitLabel, rangeEl, lines = [] }) {
     const half = step / 2;
     const x = d.t.map((t) => t + half);
     const exp = d.export.map((v) => (v === null ? null : -v));
@@ -388,6 +391,8 @@
         { label: step > 86400 ? 'Month' : step === 86400 ? 'Day' : 'Quarter-hour', value: (_u, v) => (v === null || v === undefined ? '–' : label(v - half)) },
         { label: 'Import', stroke: '#d9480f', fill: 'rgba(217,72,15,0.75)', paths: bars, points: { show: false }, value: (_u, v) => fmt(v) },
         { label: 'Export', stroke: '#2b8a3e', fill: 'rgba(43,138,62,0.75)', paths: bars, points: { show: false }, value: (_u, v) => fmt(v) },
+        // Further figures of the same intervals (PV generation, self-consumption) as lines over the bars, broken at gaps.
+        ...lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 2, dash: l.dash, points: { show: step > 86400 }, value: (_u, v) => fmt(v) })),
       ],
       axes: [
         { values: (_u, ticks) => ticks.map(tick) },
@@ -423,7 +428,7 @@
         ],
       },
     };
-    const chart = new uPlot(opts, [x, d.import, exp], el);
+    const chart = new uPlot(opts, [x, d.import, exp, ...lines.map((l) => l.values)], el);
     state.charts.push(chart);
     return chart;
   }
@@ -477,35 +482,78 @@
     const step = r.params.get('step') === '1mo' ? '1mo' : '1d';
     const h = await api(meterPath(r.meter, 'history') + `?step=${step}` + (date ? `&date=${encodeURIComponent(date)}` : ''));
     const widths = step === '1d' ? 86400 : 30.4 * 86400;
+    const cell = (v) => `<td>${v === null || v === undefined ? '–' : nf.format(v)}</td>`;
+    // Generation where the household has a PV meter (or this is one); self-consumption for its grid meter.
+    const gen = h.generation || null;
+    const own = h.selfConsumption || null;
+    const g = h.generationTotals;
     const rows =
       step === '1mo'
-        ? `<table id="months"><thead><tr><th>Month</th><th>Import kWh</th><th>Export kWh</th></tr></thead><tbody>${h.t
-            .map((t, i) => `<tr><td>${esc(new Date(t * 1000 + 43200000 * 2).toLocaleDateString('en-GB', { month: 'short', year: 'numeric', timeZone: h.zone }))}</td><td>${h.import[i] === null ? '–' : nf.format(h.import[i])}</td><td>${h.export[i] === null ? '–' : nf.format(h.export[i])}</td></tr>`)
-            .join('')}</tbody></table>`
+        ? `<div class="table-scroll"><table id="months"><thead><tr><th>Month</th><th>Import kWh</th><th>Export kWh</th>${gen ? '<th>Generation kWh</th>' : ''}${own ? '<th>Self-consumed kWh</th><th>Share</th>' : ''}</tr></thead><tbody>${h.t
+            .map(
+              (t, i) =>
+                `<tr><td>${esc(new Date(t * 1000 + 43200000 * 2).toLocaleDateString('en-GB', { month: 'short', year: 'numeric', timeZone: h.zone }))}</td>${cell(h.import[i])}${cell(h.export[i])}${gen ? cell(gen[i]) : ''}${
+                  own ? `${cell(own[i])}<td>${own[i] === null || !gen[i] ? '–' : percent(own[i] / gen[i])}</td>` : ''
+                }</tr>`,
+            )
+            .join('')}</tbody></table></div>`
         : '';
+    const meter = state.meters.find((m) => m.id === r.meter);
+    const pvFigures = g
+      ? `<div class="figure"><div class="label">Generated (PV)</div><div class="value generation" data-figure="history-generation">${kwh(g.generationKWh)}</div></div>` +
+        (own
+          ? `<div class="figure"><div class="label">Self-consumed</div><div class="value self" data-figure="history-self-consumption">${kwh(g.selfConsumptionKWh)}</div></div>`
+          : '')
+      : '';
+    const pvNote =
+      g && own
+        ? `<p class="compare">Self-consumption <b data-figure="history-self-consumption-share">${percent(g.selfConsumptionShare)}</b> of the generation; the PV covered <b data-figure="history-autarky">${percent(g.autarkyShare)}</b> of the household's use (self-consumed ÷ (self-consumed + imported)). Generation from ${esc(h.generationMeters.join(', '))}.</p>`
+        : g
+          ? '<p class="compare">This meter measures PV generation: its export is what the PV system delivered, its import the inverter\'s standby.</p>'
+          : '';
     view.innerHTML = `
       <div class="card">
         <div class="controls">
           <label>Bars <select id="hi-step"><option value="1d">Days</option><option value="1mo">Months</option></select></label>
           <label>Up to <input type="date" id="hi-date" value="${esc(h.date)}"></label>
           <button type="button" class="plain" id="reset">Reset zoom</button>
+          ${meter ? `<label>This meter measures <select id="hi-role"><option value="grid">the grid connection</option><option value="generation">PV generation</option></select></label> <span class="note" id="role-status" role="status"></span>` : ''}
         </div>
         <h2>${step === '1d' ? 'Daily' : 'Monthly'} import and export, ${esc(new Date(h.from).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: h.zone }))} – ${esc(new Date(Date.parse(h.to) - 1).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: h.zone }))}</h2>
         <div class="figures">
           <div class="figure"><div class="label">Imported</div><div class="value import" data-figure="history-import">${kwh(h.totals.importKWh)}</div></div>
           <div class="figure"><div class="label">Exported</div><div class="value export" data-figure="history-export">${kwh(h.totals.exportKWh)}</div></div>
+          ${pvFigures}
         </div>
+        ${pvNote}
         <p class="note" id="range" data-figure="range"></p>
         <div class="chart" id="chart"></div>
-        <p class="legend-note">kWh per ${step === '1d' ? 'day' : 'month'} from the meter's registers at local midnight, import above zero, export below; shaded: no reading at a boundary (${h.totals.missing} of ${h.totals.intervals}).</p>
+        <p class="legend-note">kWh per ${step === '1d' ? 'day' : 'month'} from the meter's registers at local midnight, import above zero, export below; shaded: no reading at a boundary (${h.totals.missing} of ${h.totals.intervals}).${
+          own ? ' Lines: the PV generation, and the self-consumption (generation minus export).' : gen ? ' The line: the PV generation.' : ''
+        }</p>
         ${rows}
         <p class="downloads"><a href="#" data-csv="${esc(meterPath(r.meter, 'history') + `?step=${step}&date=${h.date}&format=csv`)}" data-name="${esc(r.meter)}-history-${step}.csv">Download CSV</a></p>
       </div>`;
     $('hi-step').value = step;
     $('hi-step').addEventListener('change', (ev) => (location.hash = hashOf('history', r.meter, { step: ev.target.value, date: h.date })));
     $('hi-date').addEventListener('change', (ev) => (location.hash = hashOf('history', r.meter, { step, date: ev.target.value })));
+    if (meter) {
+      $('hi-role').value = h.role;
+      $('hi-role').addEventListener('change', async (ev) => {
+        try {
+          const saved = await api(meterPath(r.meter, 'role'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: ev.target.value }) });
+          meter.role = saved.role;
+          await route();
+        } catch (e) {
+          $('role-status').textContent = e.message;
+        }
+      });
+    }
+    const lines = [];
+    if (gen) lines.push({ label: 'Generation', values: gen, stroke: '#e8a100' });
+    if (own) lines.push({ label: 'Self-consumption', values: own, stroke: '#5f3dc4', dash: [6, 3] });
     // Months differ in length: bars are centred on each month's middle, as wide as the shortest allows.
-    const chart = barChart($('chart'), h, { step: widths, zone: h.zone, unitLabel: step === '1d' ? 'kWh per day' : 'kWh per month', rangeEl: $('range') });
+    const chart = barChart($('chart'), h, { step: widths, zone: h.zone, unitLabel: step === '1d' ? 'kWh per day' : 'kWh per month', rangeEl: $('range'), lines });
     $('reset').addEventListener('click', () => chart.setScale('x', { min: chart.data[0][0] - widths, max: chart.data[0][chart.data[0].length - 1] + widths }));
     wireDownloads();
   }
