@@ -37,9 +37,25 @@ describe('smgw sim', () => {
     expect(events.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((e) => [e.seq, e.number, e.kind])).toEqual([[1, 1, 'boot'], [2, 2, 'firmware'], [3, 3, 'time']]);
   });
 
+  it('--site pv: the generation meter at the inverter, feeding in at midday; its state stays at that site', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smgw-cli-pv-'));
+    const args = ['sim', '--meter', 'sml', '--site', 'pv', '--from', '2025-06-02T10:00:00Z', '--days', '0.01', '--state', join(dir, 'state')];
+    const r = smgw([...args, '--meter-log', join(dir, 'meter.jsonl')]);
+    expect(r.status, r.stderr).toBe(0);
+    const log = readFileSync(join(dir, 'meter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log).toHaveLength(864);
+    expect(log.every((l) => l.values['1-0:16.7.0'].value < 0)).toBe(true);
+    expect(log[log.length - 1].values['1-0:2.8.0'].value).toBeGreaterThan(log[0].values['1-0:2.8.0'].value);
+    const grid = smgw(['sim', '--meter', 'sml', '--state', join(dir, 'state'), '--days', '0.01']);
+    expect(grid.status).toBe(2);
+    expect(grid.stderr).toMatch(/belongs to a meter at the pv site/);
+  });
+
   it('refuses what it cannot do, with one line', () => {
     for (const [args, message] of [
       [['sim', '--meter', 'gas'], /--meter must be one of/],
+      [['sim', '--site', 'roof'], /--site must be one of grid, pv/],
+      [['sim', '--site', 'pv', '--meter', 'dlms-mbus'], /--site pv needs --meter sml/],
       [['sim', '--speed', 'fast'], /--speed must be/],
       [['sim', '--fault', 'flood:1'], /unknown fault/],
       [['sim', '--days', '1', '--until', '2025-01-01'], /--days or --until/],
