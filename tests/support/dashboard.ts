@@ -20,6 +20,9 @@ export interface FilledHousehold {
   zone: string;
   token: string;
   meterId: string;
+  /** The household's device and its token (a device credential: it ingests and pushes live values). */
+  deviceId: string;
+  deviceToken: string;
   readings: ReadingEntry[];
 }
 
@@ -67,6 +70,8 @@ export async function filledBackend(days: number): Promise<FilledBackend> {
       zone: p.zone,
       token: created.token,
       meterId: p.meterId,
+      deviceId: device.deviceId,
+      deviceToken: device.token,
       readings: entries.filter((e): e is ReadingEntry & { seq: number } => e.type === 'reading'),
     });
   }
