@@ -10,6 +10,7 @@ import type { MeterSample } from '../simulator/meters/meter';
 import { JUNE, HOUR } from './support/sim';
 import { filledBackend, type FilledBackend, type FilledHousehold } from './support/dashboard';
 import { FIRMWARE_VERSION } from '../src/app';
+import { PG_ADMIN_URL, freshDatabase, pgReachable } from './support/pg';
 
 const MIN = 60000;
 
@@ -137,21 +138,27 @@ describe('the live channel through an outage', () => {
   }, 120_000);
 });
 
-describe('POST /api/v1/live and GET /api/v1/meters/{id}/live', () => {
+const pg = await pgReachable();
+if (!pg) console.log(`PostgreSQL is not reachable at ${PG_ADMIN_URL}: the live route is tested on SQLite only here`);
+
+describe.each(pg ? ['sqlite', 'postgres'] : ['sqlite'])('POST /api/v1/live and GET /api/v1/meters/{id}/live (%s)', (dialect) => {
   let B: FilledBackend;
   let A: FilledHousehold;
   let N: FilledHousehold;
+  let database: { url: string; drop(): Promise<void> } | null = null;
   // The filled backend holds January 2025; its clock is now, so live values are stamped now.
   const push = (h: FilledHousehold, body: unknown, headers: { [k: string]: string } = {}) =>
     B.app.inject({ method: 'POST', url: '/api/v1/live', headers: { authorization: `Bearer ${h.deviceToken}`, ...headers }, payload: body as object });
   const body = (h: FilledHousehold, values: unknown[], meterId: string | null = h.meterId) => ({ deviceId: h.deviceId, meterId, interval: 1, values });
 
   beforeAll(async () => {
-    B = await filledBackend(2);
+    database = dialect === 'postgres' ? await freshDatabase() : null;
+    B = await filledBackend(2, database?.url);
     [A, N] = B.households;
   });
   afterAll(async () => {
     await B?.close();
+    await database?.drop();
   });
 
   it('keeps what a device pushes for its household to read back, in order, and tells the device when somebody watches', async () => {

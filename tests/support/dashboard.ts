@@ -35,9 +35,9 @@ export interface FilledBackend {
 }
 
 /** Days of quarter-hours per household from 2025-01-01 (the workload's start). */
-export async function filledBackend(days: number): Promise<FilledBackend> {
+export async function filledBackend(days: number, db = 'sqlite::memory:'): Promise<FilledBackend> {
   const dir = mkdtempSync(join(tmpdir(), 'smgw-dashboard-'));
-  const store = await Store.open('sqlite::memory:');
+  const store = await Store.open(db);
   const pki = await Pki.open(dir);
   const app = await buildServer({ store, pki, publicUrl: () => 'http://127.0.0.1', tls: false });
   const admin = newToken();
