@@ -205,6 +205,12 @@ export async function migrate(db: Sql): Promise<void> {
     `CREATE TABLE IF NOT EXISTS alert_settings (household_id TEXT PRIMARY KEY REFERENCES households(id), settings TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
     // What a meter measures, where the household said so: 'grid' (the default, no row) or 'generation' (a PV meter).
     `CREATE TABLE IF NOT EXISTS meter_roles (meter_id TEXT PRIMARY KEY REFERENCES meters(id), role TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+    // What each device last said of itself (firmware, backlog), with every delivery and live push.
+    `CREATE TABLE IF NOT EXISTS device_status (device_id TEXT PRIMARY KEY, firmware TEXT NOT NULL, backlog BIGINT NOT NULL, reported_at BIGINT NOT NULL)`,
+    // TAF 14 values from the live channel: the last minutes per meter only (pruned as new ones arrive), JSON per row.
+    `CREATE TABLE IF NOT EXISTS live_values (meter_id TEXT NOT NULL, time BIGINT NOT NULL, device_id TEXT NOT NULL, live TEXT NOT NULL, PRIMARY KEY (meter_id, time))`,
+    // Until when somebody has the meter's Live view open: the live push's answer tells the device to push often.
+    `CREATE TABLE IF NOT EXISTS live_watch (meter_id TEXT PRIMARY KEY, until BIGINT NOT NULL)`,
   ];
   for (const s of statements) {
     try {

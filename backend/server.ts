@@ -16,7 +16,8 @@ import { isKnownZone, isoUtc, utcOffset } from '../src/time/zone';
 import { EVENT_KINDS, type EventKind, type SeriesKind } from '../src/store/entries';
 import { HttpError, identify, allow, type Caller } from './auth';
 import { consumption, boundaries, STEPS, MAX_INTERVALS, type Step } from './series';
-import { METER_ROLES, MeterConflict, newId, newToken, type Meter, type MeterRole, type Store, type StoredReading } from './store';
+import { LIVE_KEEP_MS, METER_ROLES, MeterConflict, meterIdOf, newId, newToken, type Meter, type MeterRole, type Store, type StoredReading } from './store';
+import { LIVE_CHANNELS } from '../src/taf/live';
 import { problemWith } from './validate';
 import {
   addDays, addMonths, alertSettingsSchema, byDay, cost, evaluateAlerts, NO_ALERTS, type AlertSettings, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, generationTotals, IMPORT, kWh, localDay,
@@ -46,6 +47,16 @@ const MAX_EVENTS = 500;
 export const PRIVACY_MIN_ROWS = 20;
 export const PRIVACY_MIN_HOUSEHOLDS = 5;
 const BULK_VALID_MS = 3600000;
+/** A live push: at most this many values (a minute of 1-s values, twice over) in this many bytes. */
+const MAX_LIVE_VALUES = 120;
+const LIVE_BODY_LIMIT = 16 * 1024;
+/** A device clock this far ahead of the backend's is wrong, not early. */
+const LIVE_AHEAD_MS = 5 * 60000;
+/** The Live view polls every few seconds; the device is told it is watched for this long after the last poll. */
+const LIVE_WATCH_MS = 2 * 60000;
+/** A live value this old is still the overview's "current power" (unwatched devices push once a minute). */
+const LIVE_FRESH_MS = 3 * 60000;
+const LIVE_UNITS = { p: 'W', p1: 'W', p2: 'W', p3: 'W', u1: 'V', u2: 'V', u3: 'V', i1: 'A', i2: 'A', i3: 'A' };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -176,7 +187,46 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       if (problem) throw new HttpError(422, 'batch refused: ' + problem);
     }
     const result = await store.ingest(device, batch.entries);
+    await noteReport(request, device.id, now);
     return reply.code(200).send(result);
+  });
+
+  /**
+   * What a device says of itself in every request's headers (smgw-firmware,
+   * smgw-backlog), for the admin's device list. Informative only: a malformed
+   * value is left out, the request is not refused for it.
+   */
+  const noteReport = async (request: FastifyRequest, deviceId: string, now: number) => {
+    const firmware = request.headers['smgw-firmware'];
+    const backlog = request.headers['smgw-backlog'];
+    if (typeof firmware !== 'string' || !/^[\x21-\x7e]{1,32}$/.test(firmware)) return;
+    if (typeof backlog !== 'string' || !/^\d{1,9}$/.test(backlog)) return;
+    await store.reportStatus(deviceId, { firmware, backlog: Number(backlog), reportedAt: now });
+  };
+
+  // The live channel: TAF 14 values a device pushes while online (docs/dashboard.md, Live).
+  const liveValue = z.object({ time: z.number().int(), ...Object.fromEntries(LIVE_CHANNELS.map((c) => [c, z.number().finite().optional()])) }).strict();
+  const liveBody = z
+    .object({
+      deviceId: z.string().min(1).max(64),
+      meterId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'printable ASCII, 1 to 64 characters').nullable(),
+      interval: z.number().int().min(1).max(3600),
+      values: z.array(liveValue).min(1).max(MAX_LIVE_VALUES),
+    })
+    .strict();
+  app.post('/api/v1/live', { onRequest: authed, bodyLimit: LIVE_BODY_LIMIT }, async (request) => {
+    allow(request.caller, 'device');
+    const device = request.caller.device!;
+    const body = parse(liveBody, request.body, 'live push');
+    if (body.deviceId !== device.id) throw new HttpError(403, `the push is from device ${body.deviceId}, the credential is device ${device.id}'s`);
+    const now = (o.now ?? Date.now)();
+    const ahead = body.values.find((v) => v.time > now + LIVE_AHEAD_MS);
+    if (ahead) throw new HttpError(422, `live value at ${isoUtc(ahead.time)} is in the future (the backend's time is ${isoUtc(now)}): is the device's clock right?`);
+    // Values older than the Live view's window (a device that could not push for a while) are dropped, not refused.
+    const rows = body.values.filter((v) => v.time >= now - LIVE_KEEP_MS).map(({ time, ...values }) => ({ time, values: values as { [channel: string]: number } }));
+    const result = await store.addLive(device, meterIdOf(body.meterId, device.id), rows, now);
+    await noteReport(request, device.id, now);
+    return result;
   });
 
   // ---- admin: registry and enrolment ----
@@ -219,8 +269,21 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.get('/api/v1/admin/devices', { onRequest: authed }, async (request) => {
     allow(request.caller, 'admin');
     const chains = await store.eventChains();
+    const statuses = await store.deviceStatuses();
     const devices = await store.devices();
-    return { devices: devices.map((d) => ({ ...d, eventChain: chains.get(d.id) ?? { status: 'none', events: 0, last: null, breaks: 0, firstBreak: null } })) };
+    return {
+      devices: devices.map((d) => {
+        const s = statuses.get(d.id);
+        return {
+          ...d,
+          // As the device last said (with its last delivery or live push); null before it said anything.
+          firmware: s?.firmware ?? null,
+          backlog: s?.backlog ?? null,
+          reportedAt: s ? isoUtc(s.reportedAt) : null,
+          eventChain: chains.get(d.id) ?? { status: 'none', events: 0, last: null, breaks: 0, firstBreak: null },
+        };
+      }),
+    };
   });
   app.post<{ Params: { id: string } }>('/api/v1/admin/devices/:id/revoke', { onRequest: authed }, async (request) => {
     allow(request.caller, 'admin');
@@ -351,6 +414,13 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   };
   const dateParam = z.string().max(10).optional();
 
+  /** The newest live value's net power, when it is recent enough to be "now". */
+  const currentPower = async (meterId: string): Promise<{ time: string; power: number; unit: 'W' } | null> => {
+    const latest = await store.latestLive(meterId);
+    const now = (o.now ?? Date.now)();
+    if (!latest || latest.values.p === undefined || now - latest.time > LIVE_FRESH_MS) return null;
+    return { time: isoUtc(latest.time), power: latest.values.p, unit: 'W' };
+  };
   const overviewQuery = z.object({ date: dateParam }).strict();
   app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/overview', { onRequest: authed }, async (request) => {
     const meter = await visibleMeter(request.caller, request.params.meterId);
@@ -379,11 +449,31 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       latestReading: latest === null ? null : isoUtc(latest),
       unit: 'kWh',
       tariff,
+      current: await currentPower(meter.id),
       today: await period('today', day, cut),
       sameDayLastWeek: await period('same day last week', lastWeek, lastWeek + elapsedDay),
       month: await period('this month', month, cut, true),
       lastMonth: await period('same days of last month', lastMonth, capped(lastMonth, elapsedMonth, month)),
       lastYear: await period('same days of this month last year', lastYearMonth, capped(lastYearMonth, elapsedMonth, addMonths(zone, lastYearMonth, 1))),
+    };
+  });
+
+  const liveQuery = z.object({ since: iso.optional() }).strict();
+  app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/live', { onRequest: authed }, async (request) => {
+    const meter = await visibleMeter(request.caller, request.params.meterId);
+    const q = parse(liveQuery, request.query, 'query');
+    const now = (o.now ?? Date.now)();
+    // Asking is watching: the device's next pushes come every few seconds instead of once a minute.
+    await store.watchLive(meter.id, now + LIVE_WATCH_MS);
+    const since = Math.max(q.since === undefined ? -Infinity : Date.parse(q.since), now - LIVE_KEEP_MS);
+    const rows = await store.liveValues(meter.id, since);
+    return {
+      meterId: meter.id,
+      zone: await zoneOf(meter),
+      now: isoUtc(now),
+      keptSeconds: LIVE_KEEP_MS / 1000,
+      units: LIVE_UNITS,
+      values: rows.map((r) => ({ time: isoUtc(r.time), ...r.values })),
     };
   });
 

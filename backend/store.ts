@@ -154,6 +154,28 @@ export function meterIdOf(meterId: string | null, deviceId: string): string {
 
 export class MeterConflict extends Error {}
 
+/** The meter is the device's household's (a new one becomes it); another household's meter is a conflict. */
+async function claimMeter(tx: Sql, meterId: string, device: Device, now: number): Promise<void> {
+  const owner = await tx.all<Row>('SELECT household_id FROM meters WHERE id = ?', [meterId]);
+  if (owner.length && owner[0].household_id !== device.householdId) throw new MeterConflict(`meter ${meterId} belongs to another household`);
+  if (owner.length) await tx.run('UPDATE meters SET last_seen = ?, device_id = ? WHERE id = ?', [now, device.id, meterId]);
+  else await tx.run('INSERT INTO meters (id, household_id, device_id, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)', [meterId, device.householdId, device.id, now, now]);
+}
+
+/** How long live values are kept: the Live view's window. */
+export const LIVE_KEEP_MS = 15 * 60000;
+
+export interface LiveRow {
+  time: number;
+  values: { [channel: string]: number };
+}
+
+export interface DeviceStatus {
+  firmware: string;
+  backlog: number;
+  reportedAt: number;
+}
+
 export class Store {
   readonly db: Sql;
   private readonly partitions = new Set<string>();
@@ -278,12 +300,7 @@ export class Store {
         gapMeter = (await this.lastMeterOf(tx, device.id)) ?? meterIdOf(null, device.id);
         meters.add(gapMeter);
       }
-      for (const m of meters) {
-        const owner = await tx.all<Row>('SELECT household_id FROM meters WHERE id = ?', [m]);
-        if (owner.length && owner[0].household_id !== device.householdId) throw new MeterConflict(`meter ${m} belongs to another household`);
-        if (owner.length) await tx.run('UPDATE meters SET last_seen = ?, device_id = ? WHERE id = ?', [now, device.id, m]);
-        else await tx.run('INSERT INTO meters (id, household_id, device_id, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)', [m, device.householdId, device.id, now, now]);
-      }
+      for (const m of meters) await claimMeter(tx, m, device, now);
       const rows: unknown[][] = [];
       const events: SeqEvent[] = [];
       for (const e of fresh) {
@@ -479,6 +496,56 @@ export class Store {
   async tariff(householdId: string): Promise<string | null> {
     const rows = await this.db.all<Row>('SELECT tariff FROM tariffs WHERE household_id = ?', [householdId]);
     return rows.length ? (rows[0].tariff as string) : null;
+  }
+
+  // ---- what devices say of themselves, and the live channel ----
+
+  async reportStatus(deviceId: string, status: DeviceStatus): Promise<void> {
+    await this.db.run(
+      'INSERT INTO device_status (device_id, firmware, backlog, reported_at) VALUES (?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET firmware = excluded.firmware, backlog = excluded.backlog, reported_at = excluded.reported_at',
+      [deviceId, status.firmware, status.backlog, status.reportedAt],
+    );
+  }
+
+  async deviceStatuses(): Promise<Map<string, DeviceStatus>> {
+    const rows = await this.db.all<Row>('SELECT * FROM device_status');
+    return new Map(rows.map((r) => [String(r.device_id), { firmware: String(r.firmware), backlog: Number(r.backlog), reportedAt: Number(r.reported_at) }]));
+  }
+
+  /**
+   * Keeps a live push's values (a value already held for its time is kept as
+   * it was) and forgets the meter's values older than LIVE_KEEP_MS; says
+   * whether somebody watches the meter's Live view.
+   */
+  async addLive(device: Device, meterId: string, rows: LiveRow[], now: number): Promise<{ accepted: number; watched: boolean }> {
+    return this.db.transaction(async (tx) => {
+      // A push with nothing to keep changes nothing (it only asks whether somebody watches).
+      if (rows.length) await claimMeter(tx, meterId, device, now);
+      let accepted = 0;
+      for (const r of rows) {
+        accepted += await tx.run('INSERT INTO live_values (meter_id, time, device_id, live) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [meterId, r.time, device.id, JSON.stringify(r.values)]);
+      }
+      await tx.run('DELETE FROM live_values WHERE meter_id = ? AND time < ?', [meterId, now - LIVE_KEEP_MS]);
+      const watch = await tx.all<Row>('SELECT until FROM live_watch WHERE meter_id = ?', [meterId]);
+      return { accepted, watched: watch.length > 0 && Number(watch[0].until) > now };
+    });
+  }
+
+  /** The meter's live values after `since` (ms), oldest first. */
+  async liveValues(meterId: string, since: number): Promise<LiveRow[]> {
+    const rows = await this.db.all<Row>('SELECT time, live FROM live_values WHERE meter_id = ? AND time > ? ORDER BY time', [meterId, since]);
+    return rows.map((r) => ({ time: Number(r.time), values: JSON.parse(String(r.live)) as LiveRow['values'] }));
+  }
+
+  /** The meter's newest live value, or null. */
+  async latestLive(meterId: string): Promise<LiveRow | null> {
+    const rows = await this.db.all<Row>('SELECT time, live FROM live_values WHERE meter_id = ? ORDER BY time DESC LIMIT 1', [meterId]);
+    return rows.length ? { time: Number(rows[0].time), values: JSON.parse(String(rows[0].live)) as LiveRow['values'] } : null;
+  }
+
+  /** Somebody looks at the meter's Live view until `until` (ms). */
+  async watchLive(meterId: string, until: number): Promise<void> {
+    await this.db.run('INSERT INTO live_watch (meter_id, until) VALUES (?, ?) ON CONFLICT (meter_id) DO UPDATE SET until = excluded.until', [meterId, until]);
   }
 
   async setTariff(householdId: string, tariff: string): Promise<void> {

@@ -5,7 +5,7 @@ import { SIM_ADMIN_PASSWORD, Simulation, type SimOptions, type SimReport } from 
 import { HASH_KEY, INITIAL_PASSWORD } from '../src/portal/auth';
 import { setupDone } from '../src/portal/config';
 import { AP_SSID } from '../src/portal/access';
-import { loadSettings } from '../src/config/settings';
+import { loadSettings, validLivePush } from '../src/config/settings';
 import { METER_KINDS, PV_METER_KINDS, type MeterKind } from '../simulator/meters/index';
 import { SITES, type Site } from '../simulator/household';
 import { parseTime } from '../simulator/faults';
@@ -16,7 +16,7 @@ import { describeLog } from './log';
 
 export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
                 [--from ISO] [--days N | --until ISO] [--speed N|max] [--portal-port P]
-                [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE]
+                [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE] [--live-push S]
                 [--fault SPEC]... [--meter-log FILE] [--report FILE]
                 [--engine node|xs] [--period MIN] [--tolerance S] [--live S]`;
 
@@ -55,6 +55,7 @@ export async function simCommand(argv: string[]): Promise<number> {
       period: { type: 'string' },
       tolerance: { type: 'string' },
       live: { type: 'string' },
+      'live-push': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
   });
@@ -109,6 +110,8 @@ export async function simCommand(argv: string[]): Promise<number> {
     taf[name] = n;
     if (validTaf({ ...DEFAULT_TAF, ...taf })[name] !== n) fail(`--${name} ${text} is out of range (period: a divisor of 60 minutes; tolerance: 1 s up to half the period; live: 1..60 s)`);
   }
+  const livePush = values['live-push'] === undefined ? undefined : Number(values['live-push']);
+  if (livePush !== undefined && validLivePush(livePush) === null) fail('--live-push must be 0 (never) to 3600 seconds');
   const options: SimOptions = {
     meter,
     site,
@@ -129,6 +132,7 @@ export async function simCommand(argv: string[]): Promise<number> {
     backendDb: values['backend-db'],
     backendPort,
     bundle,
+    live: livePush,
     onStart: ({ backend: url, backendDir }) => {
       if (url && !values.quiet && speed !== 'max') {
         process.stdout.write(`smgw sim: the backend: ${url} (CA, admin and household tokens in ${backendDir}/pki)\n`);

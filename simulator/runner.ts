@@ -24,6 +24,7 @@ import { validTaf, type TafSettings } from '../src/taf/settings';
 import { isoUtc } from '../src/time/zone';
 import { ReadingLog, type LogStats } from '../src/store/reading-log';
 import { applyBundle } from '../src/uplink/enrolment';
+import { DEFAULT_LIVE_PUSH } from '../src/uplink/uplink';
 import { loadSettings } from '../src/config/settings';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -91,6 +92,12 @@ export interface SimOptions {
   backendAuth?: 'certificate' | 'token';
   /** An enrolment bundle (JSON) for a backend given by URL. */
   bundle?: string;
+  /**
+   * Seconds between the device's live pushes while the meter's Live view is
+   * open (0: none). Default: the firmware's (10 s) in real time; 0 as fast as
+   * possible, where a push a minute would be half a million TLS requests a year.
+   */
+  live?: number;
   /** The embedded backend's port (default: any free one). */
   backendPort?: number;
   /** Told when the run has started (the embedded backend's address). */
@@ -254,6 +261,10 @@ export class Simulation {
     return this.options.site ?? 'grid';
   }
 
+  private get livePush(): number {
+    return this.options.live ?? (this.options.speed === 'max' ? 0 : DEFAULT_LIVE_PUSH);
+  }
+
   get setup(): 'provisioned' | 'portal' {
     return this.options.setup ?? (this.options.portalPort !== undefined ? 'portal' : 'provisioned');
   }
@@ -271,6 +282,7 @@ export class Simulation {
       zone: this.options.meter === 'dsmr' ? 'Europe/Amsterdam' : this.options.meter.startsWith('dlms') ? 'Europe/Vienna' : 'Europe/Berlin',
       wifi: { ssid: SIM_WIFI.ssid },
       taf: validTaf(this.options.taf),
+      uplink: { ...DEFAULT_SETTINGS.uplink, live: this.livePush },
     });
     kv.set(WIFI_PASSWORD_KEY, SIM_WIFI.password);
     if (key) kv.set(METER_KEY, key);
@@ -377,10 +389,15 @@ export class Simulation {
     if (kind === 'none') return;
     const kv = this.world.kv;
     let settings = loadSettings(kv);
+    // A run that says how often to push live values says it for a device that continues, too.
+    if (this.options.live !== undefined && settings.uplink.live !== this.options.live) {
+      settings = { ...settings, uplink: { ...settings.uplink, live: this.options.live } };
+      saveSettings(kv, settings);
+    }
     if (kind !== 'embedded') {
       if (!settings.uplink.url) {
         if (!this.options.bundle) throw new Error('--backend URL needs --bundle FILE (an enrolment bundle from the backend\'s admin)');
-        settings = { ...settings, uplink: applyBundle(kv, this.options.bundle) };
+        settings = { ...settings, uplink: applyBundle(kv, this.options.bundle, settings.uplink) };
         saveSettings(kv, settings);
       }
       return;
@@ -413,7 +430,7 @@ export class Simulation {
       writeFileSync(join(dir, 'pki', 'household-token'), household.json().token + '\n', { mode: 0o600 });
       const device = await this.backend.app.inject({ method: 'POST', url: '/api/v1/admin/devices', headers: admin, payload: { householdId: household.json().household.id, auth: this.options.backendAuth ?? 'certificate' } });
       if (device.statusCode !== 201) throw new Error('embedded backend: ' + device.body);
-      settings = { ...settings, uplink: applyBundle(kv, device.body) };
+      settings = { ...settings, uplink: applyBundle(kv, device.body, settings.uplink) };
     } else {
       // The embedded backend listens on a new port every run: the device's backend moved.
       settings = { ...settings, uplink: { ...settings.uplink, url: this.backend.url } };

@@ -18,6 +18,8 @@ import { EventLog, type EventKind } from './events';
 import { RejectionDigest } from './rejections';
 import { Uplink } from './uplink/uplink';
 import { loadUplinkSecrets } from './uplink/enrolment';
+import { BackendClient } from './uplink/client';
+import { LivePush } from './uplink/live-push';
 import { Portal } from './portal/portal';
 
 export const FIRMWARE_VERSION = '0.2.0';
@@ -52,6 +54,8 @@ export class Gateway {
   recorder: TafRecorder | null = null;
   /** Delivery to the backend, when the device is enrolled. */
   uplink: Uplink | null = null;
+  /** TAF 14 values to the backend's Live view, when the device is enrolled and `uplink.live` is not 0. */
+  livePush: LivePush | null = null;
   private readonly guard: ReplayGuard;
   private readonly rejections = new RejectionDigest();
   /** Replays recorded one by one in this period (the first is; the rest are summed up). */
@@ -98,8 +102,17 @@ export class Gateway {
     this.time.start();
     const u = this.settings.uplink;
     if (u.url && u.deviceId) {
-      this.uplink = new Uplink(this.ports, this.log, this.time, u, loadUplinkSecrets(kv), this.settings.zone, (line) => this.ports.log(line), (line) => this.event('upload', line));
-      this.uplink.start();
+      const client = new BackendClient(this.ports.http, u, loadUplinkSecrets(kv));
+      const log = this.log;
+      const uplink = new Uplink(this.ports, client, log, this.time, u, this.settings.zone, FIRMWARE_VERSION, (line) => this.ports.log(line), (line) => this.event('upload', line));
+      this.uplink = uplink;
+      uplink.start();
+      this.livePush = new LivePush(this.ports, client, this.live, this.time, u, {
+        meterId: () => this.latest?.meterId ?? null,
+        report: () => ({ firmware: FIRMWARE_VERSION, backlog: log.next - 1 - log.cursor }),
+        busy: () => uplink.busy,
+      }, (line) => this.ports.log(line));
+      this.livePush.start();
     }
     clock.every(SAVE_COUNTERS_MS, () => this.guard.save());
     clock.every(REJECTION_PERIOD_MS, () => this.sumUpRejections());
@@ -113,6 +126,7 @@ export class Gateway {
     this.time.stop();
     this.recorder?.stop();
     this.uplink?.stop();
+    this.livePush?.stop();
     this.guard.save();
     this.portal.stop();
   }
@@ -195,6 +209,7 @@ export class Gateway {
       log: this.log?.stats() ?? null,
       taf: this.recorder ? { settings: this.recorder.settings, ...this.recorder.stats } : null,
       uplink: this.uplink?.describe() ?? null,
+      live: this.livePush ? { ...this.livePush.stats } : null,
       events: this.events.list(),
       latest: this.latest ? JSON.parse(readingJson(this.latest)) : null,
     };

@@ -338,7 +338,7 @@ describe('the OpenAPI document', () => {
     const source = readFileSync(new URL('../backend/server.ts', import.meta.url), 'utf8');
     const registered = [...source.matchAll(/app\.(get|post|put|patch|delete)(?:<[^>]*>)?\(\s*'([^']+)'/g)].map((m) => `${m[1].toUpperCase()} ${m[2].replace(/:(\w+)/g, '{$1}')}`).sort();
     const documented = Object.entries(openapi.paths as Record<string, Schema>).flatMap(([p, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`)).sort();
-    expect(registered.length).toBe(28);
+    expect(registered.length).toBe(30);
     expect(documented).toEqual(registered);
     for (const entry of documented) {
       const [method, path] = entry.split(' ') as ['GET' | 'POST' | 'DELETE', string];
@@ -451,6 +451,9 @@ describe('access control', () => {
       'GET /api/v1/households/{householdId}/tariff': { url: `/api/v1/households/${H[0].id}/tariff` },
       'POST /api/v1/households/{householdId}/tariff': { url: `/api/v1/households/${H[0].id}/tariff`, body: { kind: 'flat', importPrice: 0.3 } },
       'GET /api/v1/meters/{meterId}/alerts': { url: `/api/v1/meters/${m}/alerts` },
+      // An hour old: kept by nobody, so the probe claims no meter.
+      'POST /api/v1/live': { url: '/api/v1/live', body: { deviceId: probe.id, meterId: null, interval: 1, values: [{ time: Date.now() - 3600000, p: 1 }] } },
+      'GET /api/v1/meters/{meterId}/live': { url: `/api/v1/meters/${m}/live` },
       'GET /api/v1/households/{householdId}/alert-settings': { url: `/api/v1/households/${H[0].id}/alert-settings` },
       'POST /api/v1/households/{householdId}/alert-settings': { url: `/api/v1/households/${H[0].id}/alert-settings`, body: { peakKW: 5 } },
     };
@@ -472,7 +475,7 @@ describe('access control', () => {
         }
       }
     }
-    expect(checked).toBe(23 * 4);
+    expect(checked).toBe(25 * 4);
   });
 
   it('refuses a revoked device (403), and lists it as revoked', async () => {

@@ -43,6 +43,22 @@ async function ready(page: Page, viewName: string): Promise<void> {
   await expect.poll(() => page.locator('#view').getAttribute('data-ready'), { timeout: 20000 }).toBe(viewName);
 }
 
+/** Pushes a live value a second for the household's device, as its gateway would while the Live view is open. */
+function livePusher(h: FilledBackend['households'][number]): { sent: number[]; stop(): void } {
+  const sent: number[] = [];
+  let i = 0;
+  const push = async () => {
+    const p = Math.round(1500 + 400 * Math.sin(i++ / 3));
+    const phase = (n: number) => ({ [`p${n}`]: Math.round(p / 3 + n * 10), [`u${n}`]: 229.5 + n / 10, [`i${n}`]: Math.round(((p / 3 + n * 10) / 230) * 100) / 100 });
+    const res = await B.app.inject({ method: 'POST', url: '/api/v1/live', headers: { authorization: `Bearer ${h.deviceToken}` }, payload: { deviceId: h.deviceId, meterId: h.meterId, interval: 1, values: [{ time: Date.now(), p, ...phase(1), ...phase(2), ...phase(3) }] } });
+    if (res.statusCode !== 200) throw new Error(`live push: ${res.statusCode} ${res.body}`);
+    sent.push(p);
+  };
+  void push();
+  const timer = setInterval(() => void push(), 1000);
+  return { sent, stop: () => clearInterval(timer) };
+}
+
 const text = async (page: Page, figure: string) => (await page.locator(`[data-figure="${figure}"]`).first().textContent())?.trim();
 
 beforeAll(async () => {
@@ -197,13 +213,38 @@ describe('the household dashboard in Chromium', () => {
         await expect.poll(role).toBe('generation');
         await expect.poll(() => page.locator('[data-figure="history-generation"]').count()).toBe(1);
 
+        // Live: values a device pushes arrive on the page as they come, and the overview shows the newest as "now".
+        const pusher = livePusher(A);
+        try {
+          await page.goto(`${url}/#live/${encodeURIComponent(A.meterId)}`);
+          await ready(page, 'live');
+          const points = async () => Number(await page.locator('#view').getAttribute('data-points'));
+          const seen = await points();
+          expect(seen).toBeGreaterThan(0);
+          await expect.poll(points, { timeout: 15000 }).toBeGreaterThan(seen + 2);
+          // The figure is the newest value the API holds (the page polls every 2 s: one of the last two).
+          const shown = Number(await page.locator('[data-figure="live-power"]').getAttribute('data-watts'));
+          const held = (await api(`/api/v1/meters/${A.meterId}/live`, A.token)).json.values.map((v: { p: number }) => v.p);
+          expect(held.slice(-3)).toContain(shown);
+          expect(await page.locator('[data-figure="live-power"]').textContent()).toBe(`importing ${Math.round(shown).toLocaleString('en-GB')} W`);
+          expect(await page.locator('#phases tbody tr').count()).toBe(3);
+          expect(await page.locator('#chart canvas').count()).toBe(1);
+          await shot(page, '8-live');
+          await page.goto(`${url}/#overview/${encodeURIComponent(A.meterId)}`);
+          await ready(page, 'overview');
+          const current = Number(await page.locator('[data-figure="current-power"]').getAttribute('data-watts'));
+          expect(held.concat(pusher.sent)).toContain(current);
+        } finally {
+          pusher.stop();
+        }
+
         // Another household's meter: the API says 404, and so does the page.
         expect((await api(`/api/v1/meters/${N.meterId}/overview`, A.token)).status).toBe(404);
         await page.goto(`${url}/#overview/${encodeURIComponent(N.meterId)}`);
         await ready(page, 'error');
         expect(await page.locator('#error').textContent()).toBe(`Not available: no meter ${N.meterId}. This meter does not exist or does not belong to your household (HTTP 404).`);
         expect(await page.locator('#meter option').allTextContents()).toEqual([A.meterId, A.generation!.meterId]);
-        await shot(page, '8-other-household');
+        await shot(page, '9-other-household');
 
         // Nothing was loaded from elsewhere, nothing failed.
         expect(failed).toEqual([]);
@@ -227,15 +268,24 @@ describe('the household dashboard in Chromium', () => {
       await ready(page, 'devices');
       const listed = (await api('/api/v1/admin/devices', B.admin)).json.devices as { id: string; lastSeq: number; eventChain: { status: string } }[];
       expect(await page.locator('#devices tbody tr').count()).toBe(listed.length);
-      for (const d of listed) expect(await page.locator(`tr[data-device="${d.id}"] td`).nth(4).textContent()).toBe(String(d.lastSeq));
-      await page.screenshot({ path: join(SHOTS, 'desktop-9-devices.png'), fullPage: true });
+      for (const d of listed) expect(await page.locator(`tr[data-device="${d.id}"] td[data-col="stored"]`).textContent()).toBe(String(d.lastSeq));
+      // Firmware and backlog as the device said them (here: with a live push); '–' for one that has said nothing.
+      const [A, N] = B.households;
+      expect(await page.locator(`tr[data-device="${N.deviceId}"] td[data-col="firmware"]`).textContent()).toBe('–');
+      const pushed = await B.app.inject({ method: 'POST', url: '/api/v1/live', headers: { authorization: `Bearer ${A.deviceToken}`, 'smgw-firmware': '0.2.0', 'smgw-backlog': '42' }, payload: { deviceId: A.deviceId, meterId: A.meterId, interval: 1, values: [{ time: Date.now(), p: 321 }] } });
+      expect(pushed.statusCode).toBe(200);
+      await page.reload();
+      await ready(page, 'devices');
+      expect(await page.locator(`tr[data-device="${A.deviceId}"] td[data-col="firmware"]`).textContent()).toBe('0.2.0');
+      expect(await page.locator(`tr[data-device="${A.deviceId}"] td[data-col="backlog"]`).textContent()).toBe('42');
+      await page.screenshot({ path: join(SHOTS, 'desktop-10-devices.png'), fullPage: true });
       const [bundle] = await Promise.all([page.waitForEvent('download'), page.click('#enrol button')]);
       const enrolled = JSON.parse(readFileSync((await bundle.path())!, 'utf8'));
       expect(enrolled.certificate).toBeTruthy();
       await expect.poll(() => page.locator(`tr[data-device="${enrolled.deviceId}"]`).count()).toBe(1);
       page.once('dialog', (d) => d.accept());
       await page.click(`button[data-revoke="${enrolled.deviceId}"]`);
-      await expect.poll(() => page.locator(`tr[data-device="${enrolled.deviceId}"] td`).nth(6).textContent()).toMatch(/^revoked/);
+      await expect.poll(() => page.locator(`tr[data-device="${enrolled.deviceId}"] td[data-col="state"]`).textContent()).toMatch(/^revoked/);
       const after = (await api('/api/v1/admin/devices', B.admin)).json.devices.find((d: { id: string }) => d.id === enrolled.deviceId);
       expect(after.revokedAt).not.toBeNull();
     } finally {

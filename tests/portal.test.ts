@@ -203,6 +203,13 @@ describe('secrets', () => {
         expect(record(await c.call('POST', '/api/setup/keys', { key, authKey: '' })).status).toBe(200);
         expect(record(await c.call('POST', '/api/setup/backend', { bundle: '{"version":2}' })).status).toBe(400);
         expect(record(await c.call('POST', '/api/setup/backend', { bundle })).status).toBe(200);
+        // The live channel's interval alone (the enrolment stays); out of range is refused with the reason.
+        const live = record(await c.call('POST', '/api/setup/backend', { live: 30 }));
+        expect(live.status).toBe(200);
+        expect(live.json().uplink).toMatchObject({ live: 30, url: JSON.parse(bundle).url });
+        const bad = record(await c.call('POST', '/api/setup/backend', { live: 5000 }));
+        expect(bad.status).toBe(400);
+        expect(bad.json().error).toMatch(/3600 seconds/);
         expect(record(await c.call('POST', '/api/setup/mqtt', { host: 'broker.local', port: 1883, user: 'u', password: 'mqtt-secret-9', topic: 'home' })).status).toBe(200);
         expect(record(await c.call('POST', '/api/setup/taf', { period: 15, live: 2, zone: 'Europe/Vienna' })).status).toBe(200);
         expect(record(await c.call('POST', '/api/setup/finish')).status).toBe(202);

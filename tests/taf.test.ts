@@ -206,6 +206,10 @@ describe('TAF 14 live values', () => {
     const sml = new LiveRing(1);
     sml.offer({ ...reading(0), values: { '1-0:16.7.0': { value: -356.24, unit: 'W' }, '1-0:36.7.0': { value: -100, unit: 'W' } } }, 0);
     expect(sml.recent()[0].values).toEqual({ p: Math.fround(-356.24), p1: -100 });
+    // DSMR meters send power in kW: the ring keeps W, as for every other meter.
+    const dsmr = new LiveRing(1);
+    dsmr.offer({ ...reading(0), values: { '1-0:1.7.0': { value: 1.193, unit: 'kW' }, '1-0:2.7.0': { value: 0, unit: 'kW' }, '1-0:22.7.0': { value: 0.25, unit: 'kW' } } }, 0);
+    expect(dsmr.recent()[0].values).toEqual({ p: Math.fround(1193), p1: -250 });
   });
 });
 

@@ -103,6 +103,7 @@ function loadSetup() {
     tag('key-set', set.meterKey);
     tag('auth-set', set.authKey);
     $('backend-now').textContent = s.uplink.url ? 'Enrolled: ' + s.uplink.deviceId + ' at ' + s.uplink.url + ' (' + s.uplink.auth + ')' : 'Not enrolled yet.';
+    $('b-live').value = s.uplink.live;
     $('t-period').value = String(s.taf.period);
     $('t-live').value = s.taf.live;
     var z = $('t-zone');
@@ -233,10 +234,13 @@ $('bundle-file').onchange = function () {
 };
 $('s-backend').onsubmit = function (ev) {
   ev.preventDefault();
-  saveStep('backend', '/api/setup/backend', { bundle: $('bundle').value.trim() }, function (r) {
+  var body = { bundle: $('bundle').value.trim() };
+  if ($('b-live').value !== '') body.live = +$('b-live').value;
+  saveStep('backend', '/api/setup/backend', body, function (r) {
     $('bundle').value = '';
     $('bundle-file').value = '';
-    $('backend-now').textContent = 'Enrolled: ' + r.uplink.deviceId + ' at ' + r.uplink.url;
+    $('b-live').value = r.uplink.live;
+    $('backend-now').textContent = r.uplink.url ? 'Enrolled: ' + r.uplink.deviceId + ' at ' + r.uplink.url : '';
     cfg.settings.uplink = r.uplink;
   });
 };

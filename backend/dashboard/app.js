@@ -9,7 +9,7 @@
   const METER = 'smgw-meter';
   const $ = (id) => document.getElementById(id);
   const view = $('view');
-  const state = { meters: [], meter: null, charts: [] };
+  const state = { meters: [], meter: null, charts: [], timer: null };
 
   // ---- formatting ----
 
@@ -24,6 +24,10 @@
     const p = ((now - before) / before) * 100;
     return `${p >= 0 ? '+' : '−'}${Math.abs(p).toFixed(0)} %`;
   };
+  const watts = (w) => `${nf0.format(Math.abs(w))} W`;
+  /** Net power in words: the sign says which way it flows. */
+  const flowOf = (w) => (w >= 0 ? `importing ${watts(w)}` : `feeding in ${watts(w)}`);
+  const clock = (iso, zone) => new Date(iso).toLocaleTimeString('en-GB', { timeZone: zone, hourCycle: 'h23' });
   const dayName = (iso, zone) => new Date(iso).toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: zone });
 
   // ---- the API ----
@@ -79,7 +83,13 @@
 
   // ---- login ----
 
+  function stopPolling() {
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = null;
+  }
+
   function logout(message) {
+    stopPolling();
     sessionStorage.removeItem(TOKEN);
     for (const c of state.charts) c.destroy();
     state.charts = [];
@@ -140,7 +150,7 @@
 
   function parseHash() {
     const m = /^#?(\w+)?(?:\/([^?]*))?(?:\?(.*))?$/.exec(location.hash) || [];
-    const v = ['overview', 'profile', 'history', 'devices'].includes(m[1]) ? m[1] : 'overview';
+    const v = ['overview', 'profile', 'history', 'live', 'devices'].includes(m[1]) ? m[1] : 'overview';
     // The first grid meter unless one was chosen: the household's consumption, not its PV meter.
     const first = state.meters.find((x) => x.role !== 'generation') || state.meters[0];
     const meter = m[2] ? decodeURIComponent(m[2]) : sessionStorage.getItem(METER) || (first && first.id);
@@ -169,6 +179,7 @@
       a.classList.toggle('active', a.dataset.view === r.view);
       a.href = hashOf(a.dataset.view, r.meter, {});
     }
+    stopPolling();
     for (const c of state.charts) c.destroy();
     state.charts = [];
     showError(null);
@@ -179,6 +190,7 @@
       if (r.view === 'overview') await overview(r);
       else if (r.view === 'profile') await profile(r);
       else if (r.view === 'devices') await devices();
+      else if (r.view === 'live') await live(r);
       else await history(r);
       view.dataset.ready = r.view;
     } catch (e) {
@@ -209,6 +221,8 @@
         <span class="note">Data up to ${o.latestReading ? esc(new Date(o.latestReading).toLocaleString('en-GB', { timeZone: o.zone })) : 'nothing yet'} (${esc(o.zone)})</span>
       </div>
       <h2 class="only-print">Monthly report ${esc(monthName)} · meter ${esc(o.meterId)}</h2>
+      ${o.current ? `<div class="card now" id="card-now"><h3>Now <span class="note">(${esc(clock(o.current.time, o.zone))}, <a href="${esc(hashOf('live', r.meter, {}))}">live</a>)</span></h3>
+        <div class="value ${o.current.power >= 0 ? 'import' : 'export'}" data-figure="current-power" data-watts="${o.current.power}">${esc(flowOf(o.current.power))}</div></div>` : ''}
       <div class="grid">
         <div class="card" id="card-today">
           <h3>${esc(dayName(o.today.from, o.zone))}${o.latestReading && Date.parse(o.latestReading) < Date.parse(o.today.from) + 86400000 && Date.parse(o.today.to) === Date.parse(o.latestReading) ? ' (so far)' : ''}</h3>
@@ -558,6 +572,85 @@
     wireDownloads();
   }
 
+  // ---- live ----
+
+  const LIVE_POLL_MS = 2000;
+  const PHASE_COLOURS = ['#1864ab', '#862e9c', '#e67700'];
+
+  async function live(r) {
+    const first = await api(meterPath(r.meter, 'live'));
+    const kept = first.keptSeconds;
+    const zone = first.zone;
+    let values = first.values;
+    const phases = [1, 2, 3].filter((n) => values.some((v) => typeof v[`p${n}`] === 'number'));
+    view.innerHTML = `
+      <div class="card">
+        <h2>Live power</h2>
+        <div class="figures">
+          <div class="figure"><div class="label">Now</div><div class="value" data-figure="live-power">–</div></div>
+          <div class="figure"><div class="label">Measured at</div><div class="value small" data-figure="live-time">–</div></div>
+        </div>
+        <p class="note" id="live-status" role="status"></p>
+        <div class="chart" id="chart"></div>
+        <p class="legend-note">Active power in W as the meter measures it (TAF 14), the last ${Math.round(kept / 60)} minutes, import above zero, feed-in below; times in ${esc(zone)}. While this page is open the gateway pushes every few seconds, otherwise once a minute.</p>
+        <table id="phases"></table>
+      </div>`;
+    const series = [{ label: 'Time', value: (_u, v) => (v === null || v === undefined ? '–' : clock(v * 1000, zone)) }, { label: 'Net', stroke: '#212529', width: 2, points: { show: false }, value: (_u, v) => (v === null || v === undefined ? '–' : `${nf0.format(v)} W`) }];
+    for (const n of phases) series.push({ label: `L${n}`, stroke: PHASE_COLOURS[n - 1], width: 1, points: { show: false }, value: (_u, v) => (v === null || v === undefined ? '–' : `${nf0.format(v)} W`) });
+    const el = $('chart');
+    const chart = new uPlot(
+      {
+        ...size(el),
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), zone),
+        // The window moves with the newest value: at most the kept minutes, at least one.
+        scales: { x: { time: true, range: (_u, min, max) => [Math.max(max - kept, Math.min(min, max - 60)), max] } },
+        series,
+        axes: [{ values: (_u, ticks) => ticks.map((t) => clock(t * 1000, zone)) }, { label: 'W', size: 64, values: (_u, ticks) => ticks.map((v) => nf0.format(v)) }],
+      },
+      [[]].concat(series.slice(1).map(() => [])),
+      el,
+    );
+    state.charts.push(chart);
+    const draw = () => {
+      const cut = Date.now() / 1000 - kept;
+      values = values.filter((v) => Date.parse(v.time) / 1000 >= cut || v === values[values.length - 1]);
+      const data = [values.map((v) => Date.parse(v.time) / 1000), values.map((v) => (typeof v.p === 'number' ? v.p : null))];
+      for (const n of phases) data.push(values.map((v) => (typeof v[`p${n}`] === 'number' ? v[`p${n}`] : null)));
+      chart.setData(data);
+      const newest = values[values.length - 1];
+      const figure = view.querySelector('[data-figure="live-power"]');
+      view.dataset.points = String(values.length);
+      if (!newest) {
+        $('live-status').textContent = `No live values in the last ${Math.round(kept / 60)} minutes: the gateway is offline, its live channel is off (portal, Backend step), or it cannot reach the backend. Waiting…`;
+        return;
+      }
+      figure.textContent = typeof newest.p === 'number' ? flowOf(newest.p) : '–';
+      figure.className = `value ${newest.p >= 0 ? 'import' : 'export'}`;
+      figure.dataset.watts = String(newest.p);
+      view.querySelector('[data-figure="live-time"]').textContent = clock(newest.time, zone);
+      $('live-status').textContent = `${values.length} values; newest ${Math.max(0, Math.round((Date.now() - Date.parse(newest.time)) / 1000))} s old.`;
+      const row = (label, key, unit, digits) => `<tr><th>${label}</th>${[1, 2, 3].map((n) => `<td>${typeof newest[`${key}${n}`] === 'number' ? `${newest[`${key}${n}`].toFixed(digits)} ${unit}` : '–'}</td>`).join('')}</tr>`;
+      const any = ['u', 'i', 'p'].some((k) => [1, 2, 3].some((n) => typeof newest[`${k}${n}`] === 'number'));
+      $('phases').innerHTML = any ? `<thead><tr><th></th><th>L1</th><th>L2</th><th>L3</th></tr></thead><tbody>${row('Voltage', 'u', 'V', 1)}${row('Current', 'i', 'A', 2)}${row('Power', 'p', 'W', 0)}</tbody>` : '';
+    };
+    draw();
+    // Polls for what came since the newest value shown; a failed poll is tried again, the view stays.
+    const poll = async () => {
+      const newest = values[values.length - 1];
+      try {
+        const next = await api(meterPath(r.meter, 'live') + (newest ? `?since=${encodeURIComponent(newest.time)}` : ''));
+        if (state.timer === null) return;
+        values = values.concat(next.values);
+        draw();
+      } catch (e) {
+        if (e.status === 401) return;
+        $('live-status').textContent = `Could not reach the backend (${e.message}); trying again.`;
+      }
+      if (state.timer !== null) state.timer = setTimeout(poll, LIVE_POLL_MS);
+    };
+    state.timer = setTimeout(poll, LIVE_POLL_MS);
+  }
+
   // ---- devices (admin) ----
 
   async function devices() {
@@ -569,16 +662,17 @@
       <div class="card">
         <h2>Devices</h2>
         <div style="overflow-x:auto"><table id="devices">
-          <thead><tr><th>Device</th><th>Household</th><th>Auth</th><th>Last upload</th><th>Entries stored</th><th>Event log</th><th>State</th><th></th></tr></thead>
+          <thead><tr><th>Device</th><th>Household</th><th>Auth</th><th>Firmware</th><th>Last upload</th><th>Entries stored</th><th>Backlog</th><th>Event log</th><th>State</th><th></th></tr></thead>
           <tbody>${list
             .map(
-              (d) => `<tr data-device="${esc(d.id)}"><td>${esc(d.id)}</td><td>${esc(names.get(d.householdId) || d.householdId)}</td><td>${esc(d.auth)}</td><td>${esc(when(d.lastSeen))}</td><td>${d.lastSeq}</td>
-                <td class="${d.eventChain.status === 'broken' ? 'error' : ''}">${esc(chain(d.eventChain))}</td><td>${d.revokedAt ? 'revoked ' + esc(when(d.revokedAt)) : 'active'}</td>
+              (d) => `<tr data-device="${esc(d.id)}"><td>${esc(d.id)}</td><td>${esc(names.get(d.householdId) || d.householdId)}</td><td>${esc(d.auth)}</td><td data-col="firmware">${esc(d.firmware || '–')}</td><td>${esc(when(d.lastSeen))}</td><td data-col="stored">${d.lastSeq}</td>
+                <td data-col="backlog" title="${d.reportedAt ? 'as the device said at ' + esc(when(Date.parse(d.reportedAt))) : 'not reported yet'}">${d.backlog === null ? '–' : d.backlog}</td>
+                <td class="${d.eventChain.status === 'broken' ? 'error' : ''}">${esc(chain(d.eventChain))}</td><td data-col="state">${d.revokedAt ? 'revoked ' + esc(when(d.revokedAt)) : 'active'}</td>
                 <td>${d.revokedAt ? '' : `<button type="button" class="plain" data-revoke="${esc(d.id)}">Revoke</button>`}</td></tr>`,
             )
             .join('')}</tbody>
         </table></div>
-        <p class="note">Backlog and firmware version are not reported to the backend yet; "Entries stored" is the highest reading-log sequence number the backend holds.</p>
+        <p class="note">"Entries stored" is the highest reading-log sequence number the backend holds; "Backlog" the entries the device holds that the backend has not acknowledged, and "Firmware" its version, as the device said with its last delivery or live push (hover for when).</p>
       </div>
       <div class="card">
         <h2>Enrol a device</h2>

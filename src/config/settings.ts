@@ -9,7 +9,7 @@ import type { KeyValuePort } from '../ports/kv';
 import type { Connector, LineSettings } from '../ports/serial';
 import { DEFAULT_ZONE, isKnownZone } from '../time/zone';
 import { validTaf, type TafSettings } from '../taf/settings';
-import { DEFAULT_WINDOW, minutesOf, type UplinkSettings } from '../uplink/uplink';
+import { DEFAULT_LIVE_PUSH, DEFAULT_WINDOW, minutesOf, type UplinkSettings } from '../uplink/uplink';
 
 export interface MeterSettings {
   protocol: Protocol;
@@ -51,8 +51,13 @@ export const DEFAULT_SETTINGS: Settings = {
   wifi: { ssid: '' },
   sntp: DEFAULT_SNTP,
   taf: validTaf(undefined),
-  uplink: { url: '', deviceId: '', auth: 'certificate', window: DEFAULT_WINDOW },
+  uplink: { url: '', deviceId: '', auth: 'certificate', window: DEFAULT_WINDOW, live: DEFAULT_LIVE_PUSH },
 };
+
+/** Seconds between live pushes: 0 (off) or 1..3600; null when `v` is none of them. */
+export function validLivePush(v: unknown): number | null {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 3600 ? v : null;
+}
 
 function validUplink(u: Partial<UplinkSettings> | undefined): UplinkSettings {
   const d = DEFAULT_SETTINGS.uplink;
@@ -64,6 +69,7 @@ function validUplink(u: Partial<UplinkSettings> | undefined): UplinkSettings {
     deviceId: typeof u.deviceId === 'string' ? u.deviceId : '',
     auth: u.auth === 'token' ? 'token' : 'certificate',
     window,
+    live: validLivePush(u.live) ?? d.live,
   };
 }
 

@@ -2,7 +2,7 @@
 // checks its input and says what is wrong in words; secrets go to their own
 // key-value entries and are only ever reported as "set" or "not set".
 
-import { AUTH_KEY, METER_KEY, PROTOCOL_DEFAULTS, WIFI_PASSWORD_KEY, saveSettings, type MeterSettings, type Settings } from '../config/settings';
+import { AUTH_KEY, METER_KEY, PROTOCOL_DEFAULTS, WIFI_PASSWORD_KEY, saveSettings, validLivePush, type MeterSettings, type Settings } from '../config/settings';
 import type { KeyValuePort } from '../ports/kv';
 import type { Protocol } from '../meter/reading';
 import { fromHex } from '../codec/bytes';
@@ -111,9 +111,17 @@ export function setBackend(kv: KeyValuePort, settings: Settings, body: Body): Se
     for (const k of [UPLINK_CA, UPLINK_CERT, UPLINK_KEY, UPLINK_TOKEN]) kv.delete(k);
     return save(kv, { ...settings, uplink: { ...settings.uplink, url: '', deviceId: '' } });
   }
+  let live = settings.uplink.live;
+  if (body.live !== undefined) {
+    const v = validLivePush(body.live);
+    if (v === null) throw new HttpError(400, 'live values to the backend: every 1 to 3600 seconds, or 0 for never');
+    live = v;
+  }
+  // Only the live interval: the enrolment stays.
+  if (body.live !== undefined && (body.bundle === undefined || body.bundle === '')) return save(kv, { ...settings, uplink: { ...settings.uplink, live } });
   const bundle = stringField(body, 'bundle', 7 * 1024);
   try {
-    return save(kv, { ...settings, uplink: applyBundle(kv, bundle, settings.uplink.window) });
+    return save(kv, { ...settings, uplink: applyBundle(kv, bundle, { window: settings.uplink.window, live }) });
   } catch (e) {
     if (e instanceof BundleError) throw new HttpError(400, e.message);
     throw e;

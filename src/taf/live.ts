@@ -1,7 +1,7 @@
 // TAF 14: high-frequency live values in a bounded RAM ring, for the portal's
-// live view and the uplink's live channel: active power (net, and per
-// phase), per-phase voltage and current, every N seconds. Nothing of it goes
-// to flash.
+// live view and the uplink's live channel: active power in W (net, and per
+// phase), per-phase voltage (V) and current (A), every N seconds. Nothing of
+// it goes to flash.
 
 import type { Reading } from '../meter/reading';
 
@@ -38,10 +38,12 @@ export interface LiveValue {
 
 type ValueMap = Reading['values'];
 
+/** The register's value in W, V or A: DSMR meters send power in kW, the others in W. */
 function valueOf(values: ValueMap, key: string | null): number | undefined {
   if (key === null) return undefined;
-  const v = values[key] as { value?: number } | undefined;
-  return v?.value;
+  const v = values[key] as { value?: number; unit?: string | null } | undefined;
+  if (v?.value === undefined) return undefined;
+  return v.unit === 'kW' ? v.value * 1000 : v.value;
 }
 
 export class LiveRing {

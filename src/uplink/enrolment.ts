@@ -7,7 +7,7 @@
 import type { KeyValuePort } from '../ports/kv';
 import { fromBase64 } from '../codec/base64';
 import type { UplinkSecrets, UplinkSettings } from './uplink';
-import { DEFAULT_WINDOW } from './uplink';
+import { DEFAULT_LIVE_PUSH, DEFAULT_WINDOW } from './uplink';
 
 export const UPLINK_CA = 'uplinkCa';
 export const UPLINK_CERT = 'uplinkCert';
@@ -16,8 +16,12 @@ export const UPLINK_TOKEN = 'uplinkToken';
 
 export class BundleError extends Error {}
 
-/** Reads a bundle (JSON text), stores its secrets, and returns the uplink settings it gives. Throws BundleError. */
-export function applyBundle(kv: KeyValuePort, json: string, window: UplinkSettings['window'] = DEFAULT_WINDOW): UplinkSettings {
+/**
+ * Reads a bundle (JSON text), stores its secrets, and returns the uplink
+ * settings it gives (the delivery window and live interval stay as they were).
+ * Throws BundleError.
+ */
+export function applyBundle(kv: KeyValuePort, json: string, keep: Pick<UplinkSettings, 'window' | 'live'> = { window: DEFAULT_WINDOW, live: DEFAULT_LIVE_PUSH }): UplinkSettings {
   let b: { [k: string]: unknown };
   try {
     b = JSON.parse(json) as { [k: string]: unknown };
@@ -46,7 +50,7 @@ export function applyBundle(kv: KeyValuePort, json: string, window: UplinkSettin
     kv.delete(UPLINK_KEY);
   }
   kv.set(UPLINK_CA, ca);
-  return { url, deviceId, auth, window };
+  return { url, deviceId, auth, window: keep.window, live: keep.live };
 }
 
 export function loadUplinkSecrets(kv: KeyValuePort): UplinkSecrets {

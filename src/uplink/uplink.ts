@@ -12,12 +12,12 @@
 // the log holds.
 
 import type { ClockPort, Timer } from '../ports/clock';
-import type { ClientRequest, HttpPort, TlsOptions } from '../ports/http';
 import type { NetworkPort } from '../ports/network';
 import type { ReadingLog } from '../store/reading-log';
 import type { Timekeeper } from '../time/timekeeper';
 import { fromLocal, isoUtc, toLocal } from '../time/zone';
 import { BATCH_CONTENT_TYPE, BatchWriter, MAX_BATCH } from './batch';
+import type { BackendClient } from './client';
 
 export interface UplinkSettings {
   /** The backend, "https://host:port"; empty: no uplink. */
@@ -26,6 +26,8 @@ export interface UplinkSettings {
   auth: 'certificate' | 'token';
   /** Local times "HH:MM" of the daily delivery window. */
   window: { from: string; to: string };
+  /** Seconds between live pushes (TAF 14 values) while the meter's Live view is open; 0: no live channel. */
+  live: number;
 }
 
 export interface UplinkSecrets {
@@ -37,9 +39,10 @@ export interface UplinkSecrets {
 }
 
 export const DEFAULT_WINDOW = { from: '00:30', to: '04:00' };
+/** Live pushes every 10 s while somebody watches (a TLS handshake each: the ESP32 manages one in about a second). */
+export const DEFAULT_LIVE_PUSH = 10;
 const FIRST_BACKOFF_MS = 60000;
 const MAX_BACKOFF_MS = 3600000;
-const REQUEST_TIMEOUT_MS = 30000;
 const UPLOADS_KEPT = 16;
 
 export interface UploadRecord {
@@ -91,13 +94,13 @@ export function slotSeconds(deviceId: string, window: { from: string; to: string
 export class Uplink {
   readonly settings: UplinkSettings;
   readonly stats: UplinkStats = { attempts: 0, batches: 0, entries: 0, bytes: 0, failures: 0, lastError: null, lastSuccess: null, next: null, uploads: [] };
-  private readonly http: HttpPort;
+  private readonly client: BackendClient;
   private readonly clock: ClockPort;
   private readonly network: NetworkPort;
   private readonly log: ReadingLog;
   private readonly time: Timekeeper;
   private readonly zone: string;
-  private readonly secrets: UplinkSecrets;
+  private readonly firmware: string;
   private readonly say: (line: string) => void;
   /** Deliveries and failures for the event log (which the deliveries carry to the backend). */
   private readonly record: (line: string) => void;
@@ -105,29 +108,31 @@ export class Uplink {
   private failing = false;
   private readonly buffer = new Uint8Array(MAX_BATCH);
   private timer: Timer | null = null;
-  private busy = false;
+  /** A delivery is on its way (the live channel waits: one TLS session at a time fits the device's RAM). */
+  busy = false;
   private backoff = 0;
   /** Entries up to this time (ms) are due; Infinity after "upload now"; -Infinity when nothing is. */
   private dueUntil = -Infinity;
 
   constructor(
-    ports: { http: HttpPort; clock: ClockPort; network: NetworkPort },
+    ports: { clock: ClockPort; network: NetworkPort },
+    client: BackendClient,
     log: ReadingLog,
     time: Timekeeper,
     settings: UplinkSettings,
-    secrets: UplinkSecrets,
     zone: string,
+    firmware: string,
     say: (line: string) => void,
     record: (line: string) => void = () => undefined,
   ) {
-    this.http = ports.http;
+    this.client = client;
     this.clock = ports.clock;
     this.network = ports.network;
     this.log = log;
     this.time = time;
     this.settings = settings;
-    this.secrets = secrets;
     this.zone = zone;
+    this.firmware = firmware;
     this.say = say;
     this.record = record;
   }
@@ -211,14 +216,6 @@ export class Uplink {
     });
   }
 
-  private tls(): TlsOptions | undefined {
-    if (!this.settings.url.startsWith('https:')) return undefined;
-    if (!this.secrets.ca) return undefined;
-    return this.settings.auth === 'certificate' && this.secrets.certificate && this.secrets.key
-      ? { ca: this.secrets.ca, certificate: this.secrets.certificate, key: this.secrets.key }
-      : { ca: this.secrets.ca };
-  }
-
   /** Sends what is due, batch by batch, until it is all stored or something fails. */
   private async attempt(reason: UploadRecord['reason']): Promise<void> {
     if (this.busy || !this.time.synced) return;
@@ -245,7 +242,7 @@ export class Uplink {
         if (!writer.entries) break;
         const body = writer.finish();
         const last = writer.firstSeq + writer.entries - 1;
-        const stored = await this.send(body);
+        const stored = await this.send(body, last);
         if (stored < writer.firstSeq - 1) this.say(`uplink: the backend holds only up to entry ${stored}; it may have lost data`);
         const acked = Math.min(stored, last);
         if (acked > this.log.cursor) this.log.ack(acked);
@@ -282,25 +279,10 @@ export class Uplink {
   }
 
   /** One batch to the backend; the highest sequence number it has stored. */
-  private async send(body: Uint8Array): Promise<number> {
-    const headers: { [name: string]: string } = { 'content-type': BATCH_CONTENT_TYPE };
-    if (this.settings.auth === 'token' && this.secrets.token) headers.authorization = 'Bearer ' + this.secrets.token;
-    const request: ClientRequest = { url: this.settings.url.replace(/\/$/, '') + '/api/v1/ingest', method: 'POST', headers, body, timeout: REQUEST_TIMEOUT_MS };
-    const tls = this.tls();
-    if (tls) request.tls = tls;
-    else if (this.settings.url.startsWith('https:')) throw new Error('no CA to check the backend against: enrol the device');
-    const response = await this.http.request(request);
-    const text = String.fromCharCode.apply(null, Array.from(response.body.subarray(0, 512)));
-    if (response.status !== 200) {
-      let reason = text;
-      try {
-        reason = (JSON.parse(text) as { error?: string }).error ?? text;
-      } catch {
-        // not JSON: the text itself
-      }
-      throw new Error(`backend answered ${response.status}: ${reason}`);
-    }
-    const stored = (JSON.parse(text) as { stored?: unknown }).stored;
+  private async send(body: Uint8Array, last: number): Promise<number> {
+    // The backlog as it will be once this batch is stored: what the admin's device list shows.
+    const report = { firmware: this.firmware, backlog: Math.max(0, this.log.next - 1 - last) };
+    const stored = (await this.client.post('/api/v1/ingest', BATCH_CONTENT_TYPE, body, report)).stored;
     if (typeof stored !== 'number' || !Number.isInteger(stored) || stored < 0) throw new Error('backend answered without "stored"');
     return stored;
   }
@@ -313,6 +295,7 @@ export class Uplink {
       deviceId: this.settings.deviceId,
       auth: this.settings.auth,
       window: this.settings.window,
+      live: this.settings.live,
       attempts: s.attempts,
       batches: s.batches,
       entries: s.entries,

@@ -23,6 +23,9 @@ export interface FilledHousehold {
   zone: string;
   token: string;
   meterId: string;
+  /** The household's device and its token (a device credential: it ingests and pushes live values). */
+  deviceId: string;
+  deviceToken: string;
   readings: ReadingEntry[];
   /** The household's PV generation meter, when it has one. */
   generation?: { meterId: string; readings: ReadingEntry[] };
@@ -85,6 +88,8 @@ export async function filledBackend(days: number, db = 'sqlite::memory:'): Promi
       zone: p.zone,
       token: created.token,
       meterId: p.meterId,
+      deviceId: device.deviceId,
+      deviceToken: device.token,
       readings: entries.filter((e): e is ReadingEntry & { seq: number } => e.type === 'reading'),
       generation,
     });
