@@ -229,6 +229,11 @@ describe('the dashboard on a simulated year', () => {
         await expect.poll(() => page.locator('#months tbody tr').count()).toBe(12);
         await expect.poll(() => page.locator('#months thead th').allTextContents()).toContain('Self-consumed kWh');
         await shot(page, '4-history-months');
+        // Live: the simulated year ended long ago, so no value is current and the view says why.
+        await page.goto(`${backend.url}/#live/${encodeURIComponent(meterId)}`);
+        await ready(page, 'live');
+        expect(await page.locator('#live-status').textContent()).toMatch(/^No live values in the last 15 minutes/);
+        await shot(page, '4b-live-none');
         // The other household's token: the same address says 404.
         await page.click('#logout');
         await page.fill('#token', stranger);
