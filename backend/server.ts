@@ -135,6 +135,8 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
         }
       : null,
   }) as unknown as FastifyInstance;
+  /** The backend's time in whole ms (a simulation's clock has fractions; the database keeps BIGINT). */
+  const clock = () => Math.floor((o.now ?? Date.now)());
   const serverKey = await store.secret('server-key');
   const openapi = JSON.stringify(openapiDocument);
 
@@ -181,7 +183,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       throw e;
     }
     if (batch.deviceId !== device.id) throw new HttpError(403, `the batch is from device ${batch.deviceId}, the credential is device ${device.id}'s`);
-    const now = (o.now ?? Date.now)();
+    const now = clock();
     for (const e of batch.entries) {
       const problem = problemWith(e, now);
       if (problem) throw new HttpError(422, 'batch refused: ' + problem);
@@ -201,7 +203,12 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const backlog = request.headers['smgw-backlog'];
     if (typeof firmware !== 'string' || !/^[\x21-\x7e]{1,32}$/.test(firmware)) return;
     if (typeof backlog !== 'string' || !/^\d{1,9}$/.test(backlog)) return;
-    await store.reportStatus(deviceId, { firmware, backlog: Number(backlog), reportedAt: now });
+    try {
+      await store.reportStatus(deviceId, { firmware, backlog: Number(backlog), reportedAt: now });
+    } catch (e) {
+      // What was delivered is stored: a status that could not be kept must not turn that into an error.
+      request.log.error(e);
+    }
   };
 
   // The live channel: TAF 14 values a device pushes while online (docs/dashboard.md, Live).
@@ -219,7 +226,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const device = request.caller.device!;
     const body = parse(liveBody, request.body, 'live push');
     if (body.deviceId !== device.id) throw new HttpError(403, `the push is from device ${body.deviceId}, the credential is device ${device.id}'s`);
-    const now = (o.now ?? Date.now)();
+    const now = clock();
     const ahead = body.values.find((v) => v.time > now + LIVE_AHEAD_MS);
     if (ahead) throw new HttpError(422, `live value at ${isoUtc(ahead.time)} is in the future (the backend's time is ${isoUtc(now)}): is the device's clock right?`);
     // Values older than the Live view's window (a device that could not push for a while) are dropped, not refused.
@@ -403,7 +410,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   /** The local day asked for, or the day of the meter's newest quarter-hour reading (today when it has none). */
   const dayOf = async (meter: Meter, zone: string, date: string | undefined): Promise<{ day: number; latest: number | null }> => {
     const latest = await store.latestReading(meter.id, 'taf7');
-    if (date === undefined) return { day: addDays(zone, latest ?? (o.now ?? Date.now)(), 0), latest };
+    if (date === undefined) return { day: addDays(zone, latest ?? clock(), 0), latest };
     const day = localDay(zone, date);
     if (day === null) throw new HttpError(400, `invalid query: date: a calendar date YYYY-MM-DD between 2000 and 2100; got "${date}"`);
     return { day, latest };
@@ -417,7 +424,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   /** The newest live value's net power, when it is recent enough to be "now". */
   const currentPower = async (meterId: string): Promise<{ time: string; power: number; unit: 'W' } | null> => {
     const latest = await store.latestLive(meterId);
-    const now = (o.now ?? Date.now)();
+    const now = clock();
     if (!latest || latest.values.p === undefined || now - latest.time > LIVE_FRESH_MS) return null;
     return { time: isoUtc(latest.time), power: latest.values.p, unit: 'W' };
   };
@@ -462,7 +469,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.get<{ Params: { meterId: string } }>('/api/v1/meters/:meterId/live', { onRequest: authed }, async (request) => {
     const meter = await visibleMeter(request.caller, request.params.meterId);
     const q = parse(liveQuery, request.query, 'query');
-    const now = (o.now ?? Date.now)();
+    const now = clock();
     // Asking is watching: the device's next pushes come every few seconds instead of once a minute.
     await store.watchLive(meter.id, now + LIVE_WATCH_MS);
     const since = Math.max(q.since === undefined ? -Infinity : Date.parse(q.since), now - LIVE_KEEP_MS);
@@ -584,7 +591,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const to = addDays(zone, day, 1);
     const { settings } = await alertSettingsOf(meter.householdId);
     const f = await quarterFlow(meter, zone, from, to);
-    const alerts = evaluateAlerts(f, zone, settings, latest, (o.now ?? Date.now)());
+    const alerts = evaluateAlerts(f, zone, settings, latest, clock());
     return { meterId: meter.id, zone, from: isoUtc(from), to: isoUtc(to), settings, alerts };
   });
 

@@ -104,13 +104,11 @@ export class Gateway {
     if (u.url && u.deviceId) {
       const client = new BackendClient(this.ports.http, u, loadUplinkSecrets(kv));
       const log = this.log;
-      const uplink = new Uplink(this.ports, client, log, this.time, u, this.settings.zone, FIRMWARE_VERSION, (line) => this.ports.log(line), (line) => this.event('upload', line));
-      this.uplink = uplink;
-      uplink.start();
+      this.uplink = new Uplink(this.ports, client, log, this.time, u, this.settings.zone, FIRMWARE_VERSION, (line) => this.ports.log(line), (line) => this.event('upload', line));
+      this.uplink.start();
       this.livePush = new LivePush(this.ports, client, this.live, this.time, u, {
         meterId: () => this.latest?.meterId ?? null,
         report: () => ({ firmware: FIRMWARE_VERSION, backlog: log.next - 1 - log.cursor }),
-        busy: () => uplink.busy,
       }, (line) => this.ports.log(line));
       this.livePush.start();
     }

@@ -1,6 +1,9 @@
 // One request to the backend, as the day-after delivery and the live channel
 // both make it: the device's URL, the pinned CA, its client certificate (or
 // device token), and the backend's JSON answer or its error as a sentence.
+// One request at a time: a TLS session takes about 40 KB of the ESP32's RAM
+// while it lasts, and two at once would not fit beside everything else; who
+// finds the client busy tries later.
 
 import type { ClientRequest, HttpPort, TlsOptions } from '../ports/http';
 import type { UplinkSecrets, UplinkSettings } from './uplink';
@@ -20,6 +23,7 @@ export class BackendClient {
   private readonly http: HttpPort;
   private readonly settings: UplinkSettings;
   private readonly secrets: UplinkSecrets;
+  private inFlight = false;
 
   constructor(http: HttpPort, settings: UplinkSettings, secrets: UplinkSecrets) {
     this.http = http;
@@ -34,8 +38,27 @@ export class BackendClient {
       : { ca: this.secrets.ca };
   }
 
-  /** POSTs `body` to `path`; the answer's JSON object, or throws an Error saying what the backend or the network said. */
+  /** A request is on its way: the next must wait until it has settled. */
+  get busy(): boolean {
+    return this.inFlight;
+  }
+
+  /**
+   * POSTs `body` to `path`; the answer's JSON object, or throws an Error
+   * saying what the backend or the network said (or that a request is on
+   * its way: see `busy`).
+   */
   async post(path: string, contentType: string, body: Uint8Array | string, report: DeviceReport): Promise<{ [key: string]: unknown }> {
+    if (this.inFlight) throw new Error('another request to the backend is on its way');
+    this.inFlight = true;
+    try {
+      return await this.send(path, contentType, body, report);
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private async send(path: string, contentType: string, body: Uint8Array | string, report: DeviceReport): Promise<{ [key: string]: unknown }> {
     const headers: { [name: string]: string } = { 'content-type': contentType, 'smgw-firmware': report.firmware, 'smgw-backlog': String(report.backlog) };
     if (this.settings.auth === 'token' && this.secrets.token) headers.authorization = 'Bearer ' + this.secrets.token;
     const request: ClientRequest = { url: this.settings.url.replace(/\/$/, '') + path, method: 'POST', headers, body, timeout: REQUEST_TIMEOUT_MS };

@@ -8,8 +8,9 @@
 // somebody looks: the backend answers each push with whether the meter's
 // Live view is open ("watched"). Watched, it pushes every `live` seconds
 // (default 10) all values since the last push; otherwise once a minute, the
-// newest value only. It never pushes while a day-after delivery is on its
-// way, before the time is known, or without Wi-Fi.
+// newest value only. It does not push before the time is known, without
+// Wi-Fi, or while a delivery is on its way (BackendClient sends one request
+// at a time).
 
 import type { ClockPort, Timer } from '../ports/clock';
 import type { NetworkPort } from '../ports/network';
@@ -46,7 +47,7 @@ export class LivePush {
   private readonly ring: LiveRing;
   private readonly time: Timekeeper;
   private readonly settings: UplinkSettings;
-  private readonly source: { meterId(): string | null; report(): DeviceReport; busy(): boolean };
+  private readonly source: { meterId(): string | null; report(): DeviceReport };
   private readonly say: (line: string) => void;
   private timer: Timer | null = null;
   /** Uptime (ms) of the newest value the backend has accepted. */
@@ -59,7 +60,7 @@ export class LivePush {
     ring: LiveRing,
     time: Timekeeper,
     settings: UplinkSettings,
-    source: { meterId(): string | null; report(): DeviceReport; busy(): boolean },
+    source: { meterId(): string | null; report(): DeviceReport },
     say: (line: string) => void,
   ) {
     this.clock = ports.clock;
@@ -91,7 +92,7 @@ export class LivePush {
   private async push(): Promise<void> {
     let next = this.stats.watched ? this.settings.live : IDLE_PUSH_S;
     try {
-      if (!this.time.synced || this.network.address() === null || this.source.busy()) return;
+      if (!this.time.synced || this.network.address() === null || this.client.busy) return;
       const fresh = this.ring.recent().filter((v) => v.at > this.sentUntil);
       if (!fresh.length) return;
       const values = this.stats.watched ? fresh : fresh.slice(-1);

@@ -43,6 +43,7 @@ export const DEFAULT_WINDOW = { from: '00:30', to: '04:00' };
 export const DEFAULT_LIVE_PUSH = 10;
 const FIRST_BACKOFF_MS = 60000;
 const MAX_BACKOFF_MS = 3600000;
+const CLIENT_BUSY_RETRY_MS = 5000;
 const UPLOADS_KEPT = 16;
 
 export interface UploadRecord {
@@ -108,8 +109,7 @@ export class Uplink {
   private failing = false;
   private readonly buffer = new Uint8Array(MAX_BATCH);
   private timer: Timer | null = null;
-  /** A delivery is on its way (the live channel waits: one TLS session at a time fits the device's RAM). */
-  busy = false;
+  private busy = false;
   private backoff = 0;
   /** Entries up to this time (ms) are due; Infinity after "upload now"; -Infinity when nothing is. */
   private dueUntil = -Infinity;
@@ -224,6 +224,11 @@ export class Uplink {
       if (this.dueUntil === -Infinity) this.dueUntil = this.midnightBefore(this.time.now());
       this.stats.lastError = 'waiting for the network';
       this.stats.next = null;
+      return;
+    }
+    if (this.client.busy) {
+      // A live push is on its way (a second or two): the delivery starts after it, not instead of it.
+      this.plan(this.time.now() + CLIENT_BUSY_RETRY_MS, reason);
       return;
     }
     this.busy = true;
