@@ -233,6 +233,7 @@ describe('the dashboard on a simulated year', () => {
         await page.goto(`${backend.url}/#live/${encodeURIComponent(meterId)}`);
         await ready(page, 'live');
         expect(await page.locator('#live-status').textContent()).toMatch(/^No live values in the last 15 minutes/);
+        expect(await page.locator('#chart').isVisible()).toBe(false);
         await shot(page, '4b-live-none');
         // The other household's token: the same address says 404.
         await page.click('#logout');

@@ -582,7 +582,7 @@
     const kept = first.keptSeconds;
     const zone = first.zone;
     let values = first.values;
-    const phases = [1, 2, 3].filter((n) => values.some((v) => typeof v[`p${n}`] === 'number'));
+    const PHASES = [1, 2, 3];
     view.innerHTML = `
       <div class="card">
         <h2>Live power</h2>
@@ -596,7 +596,8 @@
         <table id="phases"></table>
       </div>`;
     const series = [{ label: 'Time', value: (_u, v) => (v === null || v === undefined ? '–' : clock(v * 1000, zone)) }, { label: 'Net', stroke: '#212529', width: 2, points: { show: false }, value: (_u, v) => (v === null || v === undefined ? '–' : `${nf0.format(v)} W`) }];
-    for (const n of phases) series.push({ label: `L${n}`, stroke: PHASE_COLOURS[n - 1], width: 1, points: { show: false }, value: (_u, v) => (v === null || v === undefined ? '–' : `${nf0.format(v)} W`) });
+    // A line per phase, shown once the meter has sent that phase's power (not every meter does).
+    for (const n of PHASES) series.push({ label: `L${n}`, show: false, stroke: PHASE_COLOURS[n - 1], width: 1, points: { show: false }, value: (_u, v) => (v === null || v === undefined ? '–' : `${nf0.format(v)} W`) });
     const el = $('chart');
     const chart = new uPlot(
       {
@@ -615,11 +616,20 @@
       const cut = Date.now() / 1000 - kept;
       values = values.filter((v) => Date.parse(v.time) / 1000 >= cut || v === values[values.length - 1]);
       const data = [values.map((v) => Date.parse(v.time) / 1000), values.map((v) => (typeof v.p === 'number' ? v.p : null))];
-      for (const n of phases) data.push(values.map((v) => (typeof v[`p${n}`] === 'number' ? v[`p${n}`] : null)));
+      for (const n of PHASES) data.push(values.map((v) => (typeof v[`p${n}`] === 'number' ? v[`p${n}`] : null)));
       chart.setData(data);
+      PHASES.forEach((n, k) => {
+        const has = data[2 + k].some((v) => v !== null);
+        if (chart.series[2 + k].show !== has) chart.setSeries(2 + k, { show: has });
+      });
       const newest = values[values.length - 1];
       const figure = view.querySelector('[data-figure="live-power"]');
       view.dataset.points = String(values.length);
+      // No chart of nothing: an empty time axis says less than the sentence.
+      if (el.hidden !== !newest) {
+        el.hidden = !newest;
+        if (newest) chart.setSize(size(el));
+      }
       if (!newest) {
         $('live-status').textContent = `No live values in the last ${Math.round(kept / 60)} minutes: the gateway is offline, its live channel is off (portal, Backend step), or it cannot reach the backend. Waiting…`;
         return;
