@@ -1,9 +1,9 @@
 // The dashboard on a backend filled by a simulated year, as issue 8 asks:
 // `smgw sim --meter dlms-mbus --from 2025-01-01T00:00:00Z --days 365
-// --speed max --backend embedded` (about 12 minutes), then the household's PV
+// --speed max --backend embedded` (about 8 minutes), then the household's PV
 // generation meter for the same year and seed, `smgw sim --meter sml --site
 // pv --backend URL --bundle FILE`, as a second device enrolled into the same
-// household by the admin API (about 40 minutes more on a busy 2-core machine:
+// household by the admin API (about 28 minutes more, measured on this 2-core machine:
 // the SML meter sends every second), then the backend on the
 // database they filled, and Chromium at phone and desktop size. Run with
 // `npm run test:dashboard-year`; SMGW_YEAR_STATE=DIR keeps (and, when it
