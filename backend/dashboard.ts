@@ -72,12 +72,13 @@ export interface Flow {
   export: (number | null)[];
 }
 
+/** A register's consumption series in kWh, whatever energy unit it came in. */
+export function kWhSeries(s: { unit: string | null; series: SeriesPoint[] }): (number | null)[] {
+  return s.series.map((p) => kWh(p.value, s.unit));
+}
+
 export function flow(imp: { unit: string | null; series: SeriesPoint[] }, exp: { unit: string | null; series: SeriesPoint[] }): Flow {
-  return {
-    t: imp.series.map((p) => Date.parse(p.from) / 1000),
-    import: imp.series.map((p) => kWh(p.value, imp.unit)),
-    export: exp.series.map((p) => kWh(p.value, exp.unit)),
-  };
+  return { t: imp.series.map((p) => Date.parse(p.from) / 1000), import: kWhSeries(imp), export: kWhSeries(exp) };
 }
 
 export interface Totals {

@@ -17,10 +17,10 @@ import { EVENT_KINDS, type EventKind, type SeriesKind } from '../src/store/entri
 import { HttpError, identify, allow, type Caller } from './auth';
 import { consumption, boundaries, STEPS, MAX_INTERVALS, type Step } from './series';
 import { LIVE_KEEP_MS, METER_ROLES, MeterConflict, meterIdOf, newId, newToken, type Meter, type MeterRole, type Store, type StoredReading } from './store';
-import { LIVE_CHANNELS } from '../src/taf/live';
+import { LIVE_CHANNELS, LIVE_UNITS } from '../src/taf/live';
 import { problemWith } from './validate';
 import {
-  addDays, addMonths, alertSettingsSchema, byDay, cost, evaluateAlerts, NO_ALERTS, type AlertSettings, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, generationTotals, IMPORT, kWh, localDay,
+  addDays, addMonths, alertSettingsSchema, byDay, cost, evaluateAlerts, NO_ALERTS, type AlertSettings, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, generationTotals, IMPORT, kWhSeries, localDay,
   selfConsumption, sumSeries, tariffSchema, totals, type Tariff,
 } from './dashboard';
 import type { Pki } from './pki';
@@ -56,7 +56,6 @@ const LIVE_AHEAD_MS = 5 * 60000;
 const LIVE_WATCH_MS = 2 * 60000;
 /** A live value this old is still the overview's "current power" (unwatched devices push once a minute). */
 const LIVE_FRESH_MS = 3 * 60000;
-const LIVE_UNITS = { p: 'W', p1: 'W', p2: 'W', p3: 'W', u1: 'V', u2: 'V', u3: 'V', i1: 'A', i2: 'A', i3: 'A' };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -515,15 +514,13 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const household = await store.meters(meter.householdId);
     const roles = await store.meterRoles(household.map((m) => m.id));
     const role = roles.get(meter.id) ?? 'grid';
-    const generationMeters = role === 'generation' ? [meter.id] : household.filter((m) => roles.get(m.id) === 'generation').map((m) => m.id);
+    const pvMeters = role === 'generation' ? [] : household.filter((m) => roles.get(m.id) === 'generation');
+    const generationMeters = role === 'generation' ? [meter.id] : pvMeters.map((m) => m.id);
     let pv: { generation: (number | null)[]; selfConsumption?: (number | null)[] } | null = null;
     if (role === 'generation') pv = { generation: f.export };
-    else if (generationMeters.length) {
+    else if (pvMeters.length) {
       const series = [];
-      for (const m of household.filter((x) => generationMeters.includes(x.id))) {
-        const [g] = await seriesOf(m, zone, from, to, q.step, [EXPORT]);
-        series.push(g.series.map((p) => kWh(p.value, g.unit)));
-      }
+      for (const m of pvMeters) series.push(kWhSeries((await seriesOf(m, zone, from, to, q.step, [EXPORT]))[0]));
       const generation = sumSeries(series, f.t.length);
       pv = { generation, selfConsumption: selfConsumption(f, generation) };
     }

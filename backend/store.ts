@@ -170,6 +170,10 @@ export interface LiveRow {
   values: { [channel: string]: number };
 }
 
+function liveRowOf(r: Row): LiveRow {
+  return { time: Number(r.time), values: JSON.parse(String(r.live)) as LiveRow['values'] };
+}
+
 export interface DeviceStatus {
   firmware: string;
   backlog: number;
@@ -533,14 +537,13 @@ export class Store {
 
   /** The meter's live values after `since` (ms), oldest first. */
   async liveValues(meterId: string, since: number): Promise<LiveRow[]> {
-    const rows = await this.db.all<Row>('SELECT time, live FROM live_values WHERE meter_id = ? AND time > ? ORDER BY time', [meterId, since]);
-    return rows.map((r) => ({ time: Number(r.time), values: JSON.parse(String(r.live)) as LiveRow['values'] }));
+    return (await this.db.all<Row>('SELECT time, live FROM live_values WHERE meter_id = ? AND time > ? ORDER BY time', [meterId, since])).map(liveRowOf);
   }
 
   /** The meter's newest live value, or null. */
   async latestLive(meterId: string): Promise<LiveRow | null> {
     const rows = await this.db.all<Row>('SELECT time, live FROM live_values WHERE meter_id = ? ORDER BY time DESC LIMIT 1', [meterId]);
-    return rows.length ? { time: Number(rows[0].time), values: JSON.parse(String(rows[0].live)) as LiveRow['values'] } : null;
+    return rows.length ? liveRowOf(rows[0]) : null;
   }
 
   /** Somebody looks at the meter's Live view until `until` (ms). */

@@ -93,9 +93,9 @@ export class LivePush {
     let next = this.stats.watched ? this.settings.live : IDLE_PUSH_S;
     try {
       if (!this.time.synced || this.network.address() === null || this.client.busy) return;
-      const fresh = this.ring.recent().filter((v) => v.at > this.sentUntil);
-      if (!fresh.length) return;
-      const values = this.stats.watched ? fresh : fresh.slice(-1);
+      // Watched: every value since the last push; otherwise the newest only.
+      const values = this.ring.recent(this.stats.watched ? this.ring.capacity : 1).filter((v) => v.at > this.sentUntil);
+      if (!values.length) return;
       const rows = values.map((v) => {
         const row: { [channel: string]: number } = { time: Math.round(this.time.wall(v.at)) };
         for (const c in v.values) row[c] = rounded((v.values as { [c: string]: number })[c]);
