@@ -71,6 +71,17 @@ export class Pki {
   }
 
   /**
+   * What the HTTPS server presents: its certificate and, when server.pem holds
+   * the leaf alone, the CA devices pin. Moddable's TLS on the device matches
+   * the host name only against a certificate that is followed by its issuer
+   * (ssl_cert.js), so a lone leaf is refused there, whatever the pinned CA.
+   */
+  serverChain(): string {
+    const certificates = this.server.certificate.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
+    return certificates > 1 ? this.server.certificate : this.server.certificate.trimEnd() + '\n' + this.serverCa.trimEnd() + '\n';
+  }
+
+  /**
    * The PKI in `dir`: ca.pem/ca-key.pem (device CA), server.pem/server-key.pem
    * (HTTPS). What is missing is created: a CA valid for 20 years, a server
    * certificate for `hostnames` valid for 2 years.
@@ -166,6 +177,9 @@ async function createCa(): Promise<KeyPairPem> {
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      // Its own key id again (RFC 5280 allows it in a self-signed CA): Moddable's TLS
+      // looks the chain's last certificate up by its authority key id, and fails without one.
+      await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
   return { certificate: cert.toString('pem') + '\n', key: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };

@@ -125,7 +125,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     https: o.tls
       ? {
           key: pki.server.key,
-          cert: pki.server.certificate,
+          cert: pki.serverChain(),
           ca: [pki.ca.certificate],
           // Asked for, checked per route: people use tokens, devices certificates.
           requestCert: true,
