@@ -22,7 +22,9 @@ import { BackendClient } from './uplink/client';
 import { LivePush } from './uplink/live-push';
 import { Portal } from './portal/portal';
 
-export const FIRMWARE_VERSION = '0.2.0';
+import { FIRMWARE_VERSION } from './version';
+
+export { FIRMWARE_VERSION };
 
 /** How often the DLMS frame counters are saved (replay protection across restarts). */
 const SAVE_COUNTERS_MS = 15 * 60000;
