@@ -212,6 +212,8 @@ describe('secrets', () => {
         expect(bad.json().error).toMatch(/3600 seconds/);
         expect(record(await c.call('POST', '/api/setup/mqtt', { host: 'broker.local', port: 1883, user: 'u', password: 'mqtt-secret-9', topic: 'home' })).status).toBe(200);
         expect(record(await c.call('POST', '/api/setup/taf', { period: 15, live: 2, zone: 'Europe/Vienna' })).status).toBe(200);
+        expect(record(await c.call('POST', '/api/setup/taf', { sntp: 'ntp server!' })).status).toBe(400);
+        expect(record(await c.call('POST', '/api/setup/taf', { sntp: '192.168.1.1' })).json().sntp).toBe('192.168.1.1');
         expect(record(await c.call('POST', '/api/setup/finish')).status).toBe(202);
       }],
       [10 * MINUTE, async () => {
@@ -366,7 +368,7 @@ describe('the portal pages', () => {
   it('are the ESP32 build\'s resources, every one', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'manifest.json'), 'utf8'));
     expect(manifest.resources['*']).toContain('./assets/portal/*');
-    const listed = /PORTAL_ASSETS = \[([^\]]*)\]/.exec(readFileSync(join(ROOT, 'hosts/esp32/assets.ts'), 'utf8'))![1];
+    const listed = /PORTAL_ASSETS = \[([^\]]*)\]/.exec(readFileSync(join(ROOT, 'hosts/moddable/assets.ts'), 'utf8'))![1];
     expect(listed.split(',').map((s) => s.trim().replace(/'/g, '')).sort()).toEqual([...files].sort());
   });
 });

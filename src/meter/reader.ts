@@ -37,6 +37,8 @@ export interface Silence {
 /** No telegram for this long and the line counts as silent. */
 export const SILENCE_MS = 60000;
 const SILENCES_KEPT = 32;
+/** How lastError begins when the serial port would not open. */
+const PORT_ERROR = 'cannot open the';
 
 export class MeterReader {
   readonly stats: LineStats = {
@@ -122,14 +124,27 @@ export class MeterReader {
       },
     );
     const decoder = this.decoder;
-    this.serial.open(settings.connector, settings.line, (chunk, lineError) => {
-      stats.bytes += chunk.length;
-      if (lineError) stats.lineErrors++;
-      stats.lastByteAt = this.clock.uptime();
-      decoder.push(chunk, lineError);
-    });
+    // A port that will not open (its UART taken, on lin a pty not there yet) is
+    // said in lastError and tried again at each watchdog tick: the gateway runs on.
+    const openPort = (): boolean => {
+      try {
+        this.serial.open(settings.connector, settings.line, (chunk, lineError) => {
+          stats.bytes += chunk.length;
+          if (lineError) stats.lineErrors++;
+          stats.lastByteAt = this.clock.uptime();
+          decoder.push(chunk, lineError);
+        });
+        if (stats.lastError !== null && stats.lastError.indexOf(PORT_ERROR) === 0) stats.lastError = null;
+        return true;
+      } catch (e) {
+        stats.lastError = `${PORT_ERROR} ${settings.connector} port: ${e instanceof Error ? e.message : String(e)}`;
+        return false;
+      }
+    };
+    let opened = openPort();
     const started = this.clock.uptime();
     this.watchdog = this.clock.every(SILENCE_MS / 6, () => {
+      if (!opened) opened = openPort();
       const now = this.clock.uptime();
       const last = stats.lastTelegramAt >= started ? stats.lastTelegramAt : started;
       const open = this.silences[this.silences.length - 1];

@@ -211,8 +211,8 @@ export function registerRoutes(router: Router, portal: Portal): void {
     owner();
     g.settings = setTaf(kv, g.settings, ctx.body());
     const t = g.settings.taf;
-    portal.changed(`TAF 7 every ${t.period} min, TAF 14 every ${t.live} s, zone ${g.settings.zone}`);
-    return json(200, { taf: t, zone: g.settings.zone });
+    portal.changed(`TAF 7 every ${t.period} min, TAF 14 every ${t.live} s, zone ${g.settings.zone}, time server ${g.settings.sntp}`);
+    return json(200, { taf: t, zone: g.settings.zone, sntp: g.settings.sntp });
   });
   router.add('POST', '/api/setup/mqtt', 'session', (ctx) => {
     owner();

@@ -138,7 +138,10 @@ export function setTaf(kv: KeyValuePort, settings: Settings, body: Body): Settin
   if (taf.tolerance !== tolerance) throw new HttpError(400, 'the tolerance must be 1 s up to half the period');
   const zone = body.zone === undefined ? settings.zone : String(body.zone);
   if (!isKnownZone(zone)) throw new HttpError(400, `unknown time zone ${zone}`);
-  return save(kv, { ...settings, taf, zone });
+  // The time server: a network that blocks public NTP has its router or its own.
+  const sntp = body.sntp === undefined ? settings.sntp : String(body.sntp).trim();
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(sntp)) throw new HttpError(400, 'the time server must be a host name or an IPv4 address');
+  return save(kv, { ...settings, taf, zone, sntp });
 }
 
 export function loadMqtt(kv: KeyValuePort): MqttSettings | null {
