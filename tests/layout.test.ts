@@ -1,6 +1,7 @@
-// The shape the firmware must keep to build for the ESP32: every folder of
-// src/ is mapped and preloaded in manifest.json (a module left out links
-// fine and fails at boot), and src/ imports nothing but its own modules.
+// The shape the firmware must keep to build for Moddable (ESP32 and lin): every
+// folder of src/ and hosts/moddable/ is mapped and preloaded in manifest.json (a
+// module left out links fine, then loads into RAM or fails at boot), and src/
+// imports nothing but its own modules.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,13 +19,21 @@ function files(dir: string): string[] {
 describe('the firmware layout', () => {
   const sources = files(join(ROOT, 'src'));
   const manifest = JSON.parse(readFileSync(join(ROOT, 'manifest.json'), 'utf8'));
-  const esp32 = manifest.platforms.esp32;
 
-  it('maps and preloads every folder of src/ for the ESP32', () => {
-    const folders = [...new Set(sources.map((f) => relative(ROOT, f).replace(/\/[^/]+$/, '')))].sort();
-    for (const folder of folders) {
-      expect(esp32.modules[`${folder}/*`], folder).toBe(`./${folder}/*`);
-      expect(esp32.preload, folder).toContain(`${folder}/*`);
+  it('maps and preloads every folder of src/ and of the Moddable host on every platform', () => {
+    const folders = [...new Set([...sources, ...files(join(ROOT, 'hosts/moddable'))].map((f) => relative(ROOT, f).replace(/\/[^/]+$/, '')))]
+      .filter((f) => !f.endsWith('/typings'))
+      .sort();
+    for (const platform of ['esp32', 'lin']) {
+      const p = manifest.platforms[platform];
+      for (const folder of folders) {
+        const own = folder.match(/^hosts\/moddable\/(esp32|lin)$/)?.[1];
+        if (own && own !== platform) continue;
+        const modules = own ? p.modules : manifest.modules;
+        const preload = own ? p.preload : manifest.preload;
+        expect(modules[`${folder}/*`], `${platform}: ${folder}`).toBe(`./${folder}/*`);
+        expect(preload, `${platform}: ${folder}`).toContain(`${folder}/*`);
+      }
     }
   });
 

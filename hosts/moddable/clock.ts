@@ -1,4 +1,4 @@
-// Clock and timers on the ESP32: Date for the wall clock, Time.ticks for
+// Clock and timers on Moddable: Date for the wall clock, Time.ticks for
 // uptime (extended past its 32-bit wrap), Time.set after SNTP, Moddable timers.
 
 import Time from 'time';
@@ -7,11 +7,11 @@ import type { ClockPort, Timer as PortTimer } from '../../src/ports/clock';
 
 const WRAP = 0x100000000;
 
-interface Esp32Timer extends PortTimer {
+interface ModdableTimer extends PortTimer {
   timer: Timer;
 }
 
-export class Esp32Clock implements ClockPort {
+export class ModdableClock implements ClockPort {
   private lastTicks = Time.ticks;
   private wraps = 0;
   private nextId = 1;
@@ -37,16 +37,16 @@ export class Esp32Clock implements ClockPort {
   }
 
   after(ms: number, callback: () => void): PortTimer {
-    const t: Esp32Timer = { id: this.nextId++, timer: Timer.set(() => callback(), ms) };
+    const t: ModdableTimer = { id: this.nextId++, timer: Timer.set(() => callback(), ms) };
     return t;
   }
 
   every(ms: number, callback: () => void): PortTimer {
-    const t: Esp32Timer = { id: this.nextId++, timer: Timer.repeat(() => callback(), ms) };
+    const t: ModdableTimer = { id: this.nextId++, timer: Timer.repeat(() => callback(), ms) };
     return t;
   }
 
   cancel(timer: PortTimer): void {
-    Timer.clear((timer as Esp32Timer).timer);
+    Timer.clear((timer as ModdableTimer).timer);
   }
 }

@@ -1,12 +1,13 @@
-// Crypto port on the ESP32: the native aes-gcm module (mbedtls on the AES
-// accelerator; the key schedule lives in native memory) and the native digest
-// module (SHA-256 and PBKDF2 on the SHA accelerator, the hardware RNG).
+// Crypto port on Moddable: the native aes-gcm module (mbedtls: on the ESP32 on
+// its AES accelerator, on lin the system's libmbedcrypto; the key schedule lives
+// in native memory) and the native digest module (SHA-256 and PBKDF2, on the
+// ESP32's SHA accelerator; random bytes from its hardware RNG, getrandom on lin).
 
 import AesGcmKey from 'aes-gcm';
 import { pbkdf2, random, sha256 } from 'digest';
 import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
 
-class Esp32AesKey implements AesKey {
+class ModdableAesKey implements AesKey {
   private readonly key: AesGcmKey;
 
   constructor(bytes: Uint8Array) {
@@ -33,8 +34,8 @@ class Esp32AesKey implements AesKey {
   }
 }
 
-export const esp32Crypto: CryptoPort = {
-  importKey: (key) => new Esp32AesKey(key),
+export const moddableCrypto: CryptoPort = {
+  importKey: (key) => new ModdableAesKey(key),
   sha256: (data) => new Uint8Array(sha256(data)),
   pbkdf2: (password, salt, iterations, length) => new Uint8Array(pbkdf2(password, salt, iterations, length)),
   random: (length) => new Uint8Array(random(length)),

@@ -1,4 +1,4 @@
-// HTTP port on the ESP32: Moddable's http Server for the portal, and its
+// HTTP port on Moddable: the http Server for the portal, and its
 // Request over SecureSocket (TLS 1.2, the CA pinned, a client certificate)
 // for the uplink.
 
@@ -73,9 +73,16 @@ function parseUrl(url: string): { secure: boolean; host: string; port: number; p
   return { secure, host: m[2], port: m[3] ? Number(m[3]) : secure ? 443 : 80, path: m[4] ?? '/' };
 }
 
-export class Esp32Http implements HttpPort {
+export class ModdableHttp implements HttpPort {
+  /** Device port -> the port this host listens on (the portal's 80 is 8080 or a test's port on lin). */
+  private readonly listenPorts: { [device: number]: number };
+
+  constructor(listenPorts: { [device: number]: number } = {}) {
+    this.listenPorts = listenPorts;
+  }
+
   serve(port: number, handler: HttpHandler): HttpServer {
-    const server = new Server({ port });
+    const server = new Server({ port: this.listenPorts[port] ?? port });
     server.callback = function (this: Request & { x?: Exchange }, message: number, value?: unknown, value2?: unknown) {
       switch (message) {
         case Server.status:
@@ -136,7 +143,15 @@ export class Esp32Http implements HttpPort {
         headers,
         response: ArrayBuffer,
       };
-      if (req.body !== undefined) options.body = typeof req.body === 'string' ? ArrayBuffer.fromString(req.body) : buffer(req.body);
+      // A body goes out in fragments of what the socket can take (Request.requestFragment):
+      // a one-shot body is written as one TLS record, which a socket refuses when it is
+      // larger than its send buffer (1 KB on lin, lwIP's send buffer on the ESP32).
+      const body = req.body === undefined ? null : typeof req.body === 'string' ? new Uint8Array(ArrayBuffer.fromString(req.body)) : req.body;
+      let sent = 0;
+      if (body && body.byteLength > 0) {
+        options.body = true;
+        headers.push('content-length', String(body.byteLength));
+      } else if (body) options.body = new ArrayBuffer(0);
       if (u.secure) {
         if (!req.tls) {
           reject(new Error('https needs the CA to check the server against'));
@@ -169,6 +184,13 @@ export class Esp32Http implements HttpPort {
       let status = 0;
       const received: { [name: string]: string } = {};
       request.callback = (message: number, value?: unknown, value2?: unknown) => {
+        if (message === Request.requestFragment) {
+          if (!body || sent >= body.byteLength) return undefined;
+          const n = Math.min(Number(value), body.byteLength - sent);
+          const fragment = body.slice(sent, sent + n).buffer;
+          sent += n;
+          return fragment;
+        }
         if (message === Request.status) status = Number(value);
         else if (message === Request.header) received[String(value)] = String(value2);
         else if (message === Request.responseComplete) {

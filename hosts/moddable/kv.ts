@@ -1,4 +1,4 @@
-// Key-value port on the ESP32: NVS through Moddable's Preference, in one domain.
+// Key-value port on Moddable: Preference (NVS on the ESP32, a JSON file on lin), in one domain.
 
 import Preference from 'preference';
 import { MAX_KEY_LENGTH, type KeyValuePort } from '../../src/ports/kv';
@@ -9,7 +9,7 @@ function check(key: string): void {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw new RangeError(`key "${key}" must be 1..${MAX_KEY_LENGTH} characters`);
 }
 
-export class Esp32KeyValue implements KeyValuePort {
+export class ModdableKeyValue implements KeyValuePort {
   get(key: string): string | undefined {
     check(key);
     const v = Preference.get(DOMAIN, key);

@@ -1,4 +1,4 @@
-// Network port on the ESP32: Moddable's WiFi (station and soft access point
+// Network port on Moddable: WiFi (station and soft access point
 // together), the DNS server module for the captive portal, and SNTP.
 
 import WiFi from 'wifi';
@@ -10,7 +10,7 @@ import type { NetworkEvent, NetworkPort, WifiNetwork } from '../../src/ports/net
 /** The ESP32 soft AP's address (ESP-IDF's default DHCP server network). */
 const AP_ADDRESS = '192.168.4.1';
 
-export class Esp32Network implements NetworkPort {
+export class ModdableNetwork implements NetworkPort {
   private monitor: WiFi | null = null;
   private dns: DNSServer | null = null;
   private accessPoint = false;

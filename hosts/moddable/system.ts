@@ -1,32 +1,22 @@
-// System port on the ESP32: free memory from Moddable's instrumentation, the
-// setup button (the DevKit's BOOT button, GPIO 0, low while held) read once at
-// boot, and a restart through the global System of Moddable's ECMA-419 io
-// manifest (esp_restart underneath). On esp32 that manifest registers the code
-// as the module "system" and sets globalThis.System: there is no module
-// "embedded:io/system" to import, though the typings declare one.
+// System port on Moddable: the XS heap's figures from the native xs-heap
+// module, and the two things that differ by platform, given by it: whether the
+// setup button was held at boot, and how to restart.
 
-import Instrumentation from 'instrumentation';
-import Digital from 'embedded:io/digital';
+import heapStats from 'xs-heap';
 import type { SystemPort } from '../../src/ports/system';
 
-export class Esp32System implements SystemPort {
+export class ModdableSystem implements SystemPort {
   private readonly held: boolean;
-  private readonly freeMemory: number | undefined = Instrumentation.map('System Free Memory');
+  private readonly restartDevice: () => void;
 
-  constructor(setupButton: number) {
-    let held = false;
-    try {
-      const button = new Digital({ pin: setupButton, mode: Digital.InputPullUp });
-      held = button.read() === 0;
-      button.close();
-    } catch {
-      // A board without the button: never held.
-    }
-    this.held = held;
+  constructor(setupButtonHeld: boolean, restart: () => void) {
+    this.held = setupButtonHeld;
+    this.restartDevice = restart;
   }
 
   freeHeap(): number | null {
-    return this.freeMemory === undefined ? null : (Instrumentation.get(this.freeMemory) ?? null);
+    const h = heapStats();
+    return (h.slotsReserved - h.slots) * h.slotBytes + (h.chunksReserved - h.chunks);
   }
 
   setupButtonHeld(): boolean {
@@ -34,6 +24,6 @@ export class Esp32System implements SystemPort {
   }
 
   restart(): void {
-    System.restart();
+    this.restartDevice();
   }
 }

@@ -2,7 +2,7 @@
 // partitions.csv), through Moddable's flash module.
 
 import Flash from 'flash';
-import type { FlashPort } from '../../src/ports/flash';
+import type { FlashPort } from '../../../src/ports/flash';
 
 export class Esp32Flash implements FlashPort {
   private readonly flash: Flash;
