@@ -9,18 +9,21 @@ import { installNodeText } from '../hosts/sim/text';
 installNodeText();
 
 async function usage(): Promise<string> {
-  const [decode, sim, log, backend] = await Promise.all([import('./decode'), import('./sim'), import('./log'), import('./backend')]);
+  const [decode, sim, meter, log, backend] = await Promise.all([import('./decode'), import('./sim'), import('./meter'), import('./log'), import('./backend')]);
   return `usage: smgw <command> [options]
 
 commands:
   decode    decode meter telegrams into readings (JSON lines)
   sim       run the firmware in the simulator against a virtual meter
+  meter     a virtual meter on a serial line (a USB adapter, or a pty for Moddable's simulator)
   log       show what a simulated device's reading log holds
   backend   the server devices deliver to: ingest over mutual TLS, the query API, the registry
 
 ${decode.DECODE_USAGE}
 
 ${sim.SIM_USAGE}
+
+${meter.METER_USAGE}
 
 ${log.LOG_USAGE}
 
@@ -34,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./decode')).decodeCommand(rest);
     case 'sim':
       return (await import('./sim')).simCommand(rest);
+    case 'meter':
+      return (await import('./meter')).meterCommand(rest);
     case 'log':
       return (await import('./log')).logCommand(rest);
     case 'backend':
