@@ -297,9 +297,11 @@ function status() {
       ['Time', s.time.now ? s.time.now + ' (' + s.time.source + ')' : 'not synchronised'],
       ['Network', s.network.station ? s.network.ssid + ', ' + s.network.station : 'not connected' + (s.network.ssid ? ' (' + s.network.ssid + ')' : '')],
       ['Access point', s.network.accessPoint ? s.network.accessPoint.address + ' (' + s.network.accessPoint.reason + ')' : 'off'],
-      ['Firmware', s.firmware], ['Uptime', Math.round(s.uptime / 60000) + ' min'],
-      ['Free heap', s.freeHeap == null ? '-' : kb(s.freeHeap)]
+      ['Firmware', s.firmware], ['Uptime', Math.round(s.uptime / 60000) + ' min']
     ];
+    // The XS heap's own figures; none in the simulator, whose memory is not the device's.
+    var h = s.heap;
+    if (h) facts.push(['XS heap', h.slotsUsed.toLocaleString('en') + ' of ' + h.slotsTotal.toLocaleString('en') + ' slots, ' + kb(h.chunkBytesUsed) + ' of ' + kb(h.chunkBytesTotal) + ' chunks']);
     var dl = $('facts');
     dl.textContent = '';
     facts.forEach(function (p) { dl.appendChild(el('dt', p[0])); dl.appendChild(el('dd', p[1])); });

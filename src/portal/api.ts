@@ -74,7 +74,8 @@ export function registerRoutes(router: Router, portal: Portal): void {
       diagnosis: diagnose(g.reader.stats, uptime, portal.readerSince, encrypted),
       lastTelegram: t ? { ageMs: uptime - t.at, hex: toHex(t.bytes), refused: t.refused } : null,
       meterDescription: describeMeter(g.settings.meter),
-      freeHeap: system.freeHeap(),
+      // null where the host has no figures of the device's heap (a host's own memory would mislead).
+      heap: system.heap() ?? null,
       network: { station: network.address(), ssid: g.settings.wifi.ssid, accessPoint: portal.ap.reason ? { address: portal.ap.address, reason: portal.ap.reason } : null },
       portal: { configured: portal.configured, restartNeeded: portal.restartNeeded },
     });
