@@ -116,7 +116,10 @@ export class Gateway {
     clock.every(REJECTION_PERIOD_MS, () => this.sumUpRejections());
     if (this.settings.wifi.ssid) this.ports.network.connect(this.settings.wifi.ssid, loadWifiPassword(kv) ?? '');
     this.portal.start();
-    this.ports.log(`smgw-lite ${FIRMWARE_VERSION}: reading ${this.settings.meter.protocol} on the ${this.settings.meter.connector} port`);
+    const m = this.settings.meter;
+    const where = `${m.protocol} on the ${m.connector} port`;
+    // Before setup the meter settings are the defaults nobody chose: say so rather than claim a meter.
+    this.ports.log(`smgw-lite ${FIRMWARE_VERSION}: ` + (this.portal.configured ? `reading ${where}` : `the meter is not set up yet: the portal's setup wizard asks for it (until then the line is read as ${where})`));
   }
 
   stop(): void {

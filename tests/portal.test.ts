@@ -76,6 +76,11 @@ describe('captive portal probes', () => {
     // Setup ended in a restart; the configured device joined the home Wi-Fi and left the access point closed.
     expect(sim.device.boots.map((b) => b.cause)).toEqual(['power-on', 'restart']);
     expect(lines.filter((l) => l.startsWith('portal: access point SMGW.Lite open'))).toEqual(['portal: access point SMGW.Lite open at 192.168.4.1 (not set up)']);
+    // Before setup the console claims no meter; after it, it says which line it reads (the wizard kept the default meter).
+    expect(lines.filter((l) => l.startsWith('smgw-lite '))).toEqual([
+      "smgw-lite 0.2.0: the meter is not set up yet: the portal's setup wizard asks for it (until then the line is read as sml on the optical port)",
+      'smgw-lite 0.2.0: reading sml on the optical port',
+    ]);
   }, 60_000);
 
   it('a set-up device whose Wi-Fi does not come up opens the access point after 30 s, with the owner\'s access point password', async () => {
