@@ -371,6 +371,24 @@ describe('the portal pages', () => {
     for (const f of files) expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/(src|href)=["']?(https?:)?\/\/|url\(\s*["']?(https?:)?\/\/|@import/);
   });
 
+  it("are served with the page's security headers, the script and the stylesheet too", async () => {
+    const sim = await device('portal', [], 1);
+    const c = new PortalClient(sim);
+    const answers: { [path: string]: PortalAnswer } = {};
+    const { errors } = await drive(sim, [[5000, async () => {
+      for (const path of ['/', '/index.html', '/app.js', '/app.css']) answers[path] = await c.call('GET', path);
+    }]]);
+    expect(errors).toEqual([]);
+    const security = (r: PortalAnswer) => ({ csp: r.headers['content-security-policy'], nosniff: r.headers['x-content-type-options'], cache: r.headers['cache-control'] });
+    expect(security(answers['/'])).toEqual({ csp: "default-src 'self'; frame-ancestors 'none'", nosniff: 'nosniff', cache: 'no-cache' });
+    for (const path of ['/index.html', '/app.js', '/app.css']) {
+      expect(answers[path].status, path).toBe(200);
+      expect(security(answers[path]), path).toEqual(security(answers['/']));
+    }
+    expect(answers['/app.js'].headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(answers['/app.css'].headers['content-type']).toBe('text/css; charset=utf-8');
+  }, 60_000);
+
   it('are the ESP32 build\'s resources, every one', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'manifest.json'), 'utf8'));
     expect(manifest.resources['*']).toContain('./assets/portal/*');
