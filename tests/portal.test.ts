@@ -247,6 +247,98 @@ describe('secrets', () => {
   }, 90_000);
 });
 
+describe('auto-detect', () => {
+  /** A device out of the box on `meter`: logs in, sets the password, starts auto-detect at 5 s, and polls it each virtual second. */
+  async function detect(meter: 'sml' | 'd0' | 'dsmr' | 'dlms-mbus' | 'dlms-hdlc', faults: object[] = []) {
+    const { Simulation } = await import('../simulator/runner');
+    const sim = new Simulation({ meter, seed: 5, from: JUNE, until: JUNE + 3 * MINUTE, speed: 'max', faults: faults as never, setup: 'portal', log: () => undefined });
+    const c = new PortalClient(sim);
+    const seen: { at: number; state: any }[] = [];
+    let result: { at: number; state: any } | null = null;
+    const steps: [number, () => Promise<void>][] = [[5000, async () => {
+      await c.login(INITIAL);
+      const set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+      c.csrf = set.json().csrf;
+      expect((await c.call('POST', '/api/meter/detect')).status).toBe(202);
+    }]];
+    for (let t = 6000; t < 2 * MINUTE; t += 1000) {
+      steps.push([t, async () => {
+        if (result) return;
+        const state = (await c.call('GET', '/api/meter/detect')).json();
+        seen.push({ at: t, state });
+        if (state.state !== 'running') result = { at: t - 5000, state };
+      }]);
+    }
+    const { errors } = await drive(sim, steps);
+    expect(errors).toEqual([]);
+    return { sim, result: result!, tried: [...new Set(seen.filter((s) => s.state.state === 'running').map((s) => s.state.trying))] };
+  }
+
+  for (const meter of ['sml', 'd0', 'dsmr', 'dlms-mbus', 'dlms-hdlc'] as const) {
+    it(`${meter}: finds the meter's own line settings, in seconds, going by what the line shows`, async () => {
+      const { sim, result, tried } = await detect(meter);
+      const want = { protocol: meter.startsWith('dlms') ? 'dlms' : meter, connector: sim.meter.connector, line: sim.lineSettings };
+      expect(result.state).toMatchObject({ state: 'found', meter: want });
+      console.log(`auto-detect ${meter}: found in ${result.at / 1000} s after trying ${tried.join(' | ')}`);
+      // The settings before the right one were each left early (their line silent, or flagged, or clean but without a frame).
+      expect(result.at).toBeLessThanOrEqual(10000);
+    }, 60_000);
+  }
+
+  it('a meter that sends nothing: both connectors found silent, and said so, in under half a minute', async () => {
+    const { result } = await detect('dlms-mbus', [{ kind: 'meter-silent', from: JUNE, to: JUNE + 10 * MINUTE }]);
+    expect(result.state.state).toBe('none');
+    expect(result.state.message).toMatch(/^no meter recognised on either connector/);
+    console.log(`auto-detect, nothing on the line: gave up after ${result.at / 1000} s`);
+    expect(result.at).toBeLessThanOrEqual(2 * 12000 + 1000);
+  }, 60_000);
+
+  it('Save waits while it listens; it can be stopped; a meter no telegram was seen from is saved only when the owner says so', async () => {
+    const { Simulation } = await import('../simulator/runner');
+    const lines: string[] = [];
+    const sim = new Simulation({ meter: 'dlms-mbus', seed: 5, from: JUNE, until: JUNE + 5 * MINUTE, speed: 'max', faults: [], setup: 'portal', log: (l) => lines.push(l) });
+    const c = new PortalClient(sim);
+    const seen: { [k: string]: PortalAnswer } = {};
+    const unseenMeter = { protocol: 'sml', connector: 'optical', transport: 'auto', line: { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1, inverted: false } };
+    const { errors } = await drive(sim, [
+      [5000, async () => {
+        await c.login(INITIAL);
+        const set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        c.csrf = set.json().csrf;
+        seen.detect = await c.call('POST', '/api/meter/detect');
+        seen.saveWhileDetecting = await c.call('POST', '/api/setup/meter', { ...unseenMeter, unseen: true });
+        seen.stop = await c.call('DELETE', '/api/meter/detect');
+        seen.afterStop = await c.call('GET', '/api/meter/detect');
+        // The default settings: no telegram comes on the IR head (the meter is on M-Bus).
+        seen.unseen = await c.call('POST', '/api/setup/meter', unseenMeter);
+        seen.unseenAnyway = await c.call('POST', '/api/setup/meter', { ...unseenMeter, unseen: true });
+        seen.detectAgain = await c.call('POST', '/api/meter/detect');
+      }],
+      [60000, async () => {
+        seen.found = await c.call('GET', '/api/meter/detect');
+        // What auto-detect found saves at once.
+        seen.saveFound = await c.call('POST', '/api/setup/meter', seen.found.json().meter);
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    expect(seen.detect.status).toBe(202);
+    expect(seen.saveWhileDetecting.status).toBe(409);
+    expect(seen.saveWhileDetecting.json()).toEqual({ error: 'auto-detect is still listening: wait for its result (or stop it) before saving the meter', detecting: true });
+    expect(seen.stop.status).toBe(200);
+    expect(seen.afterStop.json()).toEqual({ state: 'none', message: 'auto-detect stopped: enter the settings by hand, or run it again' });
+    expect(seen.unseen.status).toBe(409);
+    expect(seen.unseen.json()).toEqual({ error: 'no telegram has been seen with SML (IR) on the IR/P1 connector, 9600 8N1: run Auto-detect, check the settings, or save anyway', unseen: true });
+    expect(seen.unseenAnyway.status).toBe(200);
+    expect(seen.detectAgain.status).toBe(202);
+    expect(seen.found.json().state).toBe('found');
+    expect(seen.saveFound.status).toBe(200);
+    expect(seen.saveFound.json().meter).toMatchObject({ protocol: 'dlms', connector: 'mbus' });
+    // The event log says which meter was saved without a telegram, and which with.
+    expect(lines).toContain('config: meter: SML (IR) on the IR/P1 connector, 9600 8N1 (saved before any telegram was seen with it)');
+    expect(lines).toContain('config: meter: DLMS/COSEM on the M-Bus connector, 2400 8E1');
+  }, 60_000);
+});
+
 describe('factory reset', () => {
   it('needs confirmation, then wipes settings, secrets and the reading log, and the device is unconfigured again', async () => {
     const { SIM_ADMIN_PASSWORD } = await import('../simulator/runner');

@@ -16,7 +16,7 @@ function api(method, path, body) {
       var j = null;
       try { j = t ? JSON.parse(t) : null; } catch (e) { j = null; }
       if (r.status === 401 && path !== '/api/login') { csrf = null; show('login'); }
-      if (!r.ok) { var err = new Error((j && j.error) || ('HTTP ' + r.status)); err.status = r.status; throw err; }
+      if (!r.ok) { var err = new Error((j && j.error) || ('HTTP ' + r.status)); err.status = r.status; err.body = j; throw err; }
       return j;
     });
   });
@@ -100,6 +100,8 @@ function loadSetup() {
     $('wifi-ssid').value = s.wifi.ssid;
     $('wifi-set').textContent = set.wifiPassword ? 'A password is set for this network: leave empty to keep it.' : '';
     meterForm(s.meter);
+    // A detection still running (the page was reloaded): follow it, and keep Save waiting.
+    api('GET', '/api/meter/detect').then(function (d) { if (d.state === 'running' && !detecting) detected(d); }).catch(function () {});
     tag('key-set', set.meterKey);
     tag('auth-set', set.authKey);
     $('backend-now').textContent = s.uplink.url ? 'Enrolled: ' + s.uplink.deviceId + ' at ' + s.uplink.url + ' (' + s.uplink.auth + ')' : 'Not enrolled yet.';
@@ -133,14 +135,16 @@ function goStep(n) {
   window.scrollTo(0, 0);
 }
 $('back').onclick = function () { say(''); goStep(Math.max(1, step - 1)); };
+var lastError = null;
 function saveStep(name, path, body, then) {
   say('');
+  lastError = null;
   return api('POST', path, body).then(function (r) {
     if (then) then(r);
     say(NAMES[STEPS.indexOf(name)] + ': saved');
     goStep(STEPS.indexOf(name) + 1);
     return r;
-  }).catch(fail);
+  }).catch(function (e) { lastError = e; fail(e); });
 }
 $('s-password').onsubmit = function (ev) {
   ev.preventDefault();
@@ -194,28 +198,50 @@ $('m-protocol').onchange = function () {
   var d = DEFAULTS[this.value];
   meterForm({ protocol: this.value, connector: d[0], line: { baud: d[1], dataBits: d[2], parity: d[3], stopBits: 1, inverted: d[4] } });
 };
+// Auto-detect: while it listens, Save waits (it would store what the form showed before, the defaults as often
+// as not); the button stops it. A meter no telegram was seen from is saved only after "Save anyway".
+var detecting = false, unseenOk = false;
+function meterSave(text) { var b = $('s-meter').querySelector('button:not([type=button])'); b.disabled = detecting; b.textContent = text || 'Save and continue'; }
+function detected(s) {
+  var out = $('detect-state');
+  detecting = s.state === 'running';
+  $('detect').textContent = detecting ? 'Stop auto-detect' : 'Auto-detect';
+  meterSave();
+  unseenOk = false;
+  if (detecting) {
+    out.textContent = 'Trying ' + s.step + ' of ' + s.of + ': ' + s.trying + '. Save waits until it is done.';
+    out.className = 'hint';
+    return new Promise(function (ok) { setTimeout(ok, 1000); }).then(function () { return api('GET', '/api/meter/detect'); }).then(detected);
+  }
+  if (s.state === 'idle') return;
+  out.textContent = s.message;
+  out.className = 'msg' + (s.state === 'found' ? '' : ' err');
+  if (s.state === 'found') meterForm(s.meter);
+}
 $('detect').onclick = function () {
-  var b = this, out = $('detect-state');
+  var b = this;
   b.disabled = true;
-  out.textContent = 'Listening...';
-  api('POST', '/api/meter/detect').then(function poll() {
-    return api('GET', '/api/meter/detect').then(function (s) {
-      if (s.state === 'running') {
-        out.textContent = 'Trying ' + s.step + ' of ' + s.of + ': ' + s.trying;
-        return new Promise(function (ok) { setTimeout(ok, 1000); }).then(poll);
-      }
-      out.textContent = s.message;
-      out.className = 'msg' + (s.state === 'found' ? '' : ' err');
-      if (s.state === 'found') meterForm(s.meter);
-    });
-  }).catch(fail).then(function () { b.disabled = false; });
+  if (detecting) {
+    api('DELETE', '/api/meter/detect').catch(fail).then(function () { b.disabled = false; });
+    return;
+  }
+  $('detect-state').textContent = 'Listening...';
+  api('POST', '/api/meter/detect').then(function (s) { b.disabled = false; return detected(s); }).catch(fail).then(function () { b.disabled = false; });
 };
+$('s-meter').onchange = function (ev) { if (ev.target.id !== 'detect') { unseenOk = false; meterSave(); } };
 $('s-meter').onsubmit = function (ev) {
   ev.preventDefault();
+  if (detecting) return;
   var f = formData(this);
-  saveStep('meter', '/api/setup/meter', {
+  var body = {
     protocol: f.protocol, connector: f.connector, transport: 'auto',
     line: { baud: +f.baud, dataBits: +f.dataBits, parity: f.parity, stopBits: +f.stopBits, inverted: f.inverted }
+  };
+  if (unseenOk) body.unseen = true;
+  saveStep('meter', '/api/setup/meter', body, function () { unseenOk = false; meterSave(); }).then(function (r) {
+    if (r) return;
+    // Refused because no telegram was seen with these settings: the page says so, and the next Save stores them anyway.
+    if (lastError && lastError.body && lastError.body.unseen) { unseenOk = true; meterSave('Save anyway'); }
   });
 };
 $('s-keys').onsubmit = function (ev) {

@@ -14,7 +14,7 @@ import { HttpError, json, numberParam, queryParam, stringField } from './http';
 import { sessionCookie } from './auth';
 import { diagnose } from './diagnostics';
 import { describeMeter } from './detect';
-import { exportConfig, loadMqtt, markSetupDone, secretsSet, setAccessPointPassword, setBackend, setKeys, setMeter, setMqtt, setTaf, setWifi, wipeKeyValues } from './config';
+import { exportConfig, loadMqtt, markSetupDone, parseMeter, secretsSet, setAccessPointPassword, setBackend, setKeys, setMeter, setMqtt, setTaf, setWifi, wipeKeyValues } from './config';
 
 /** Most log entries one request returns (the device's HTTP server builds the body in RAM). */
 const MAX_ENTRIES_PER_REQUEST = 100;
@@ -188,10 +188,28 @@ export function registerRoutes(router: Router, portal: Portal): void {
     return json(202, portal.detector.state);
   });
   router.add('GET', '/api/meter/detect', 'session', () => json(200, portal.detector.state));
+  // Stopped by the user: the gateway gets the line back, the settings stay as they were.
+  router.add('DELETE', '/api/meter/detect', 'session', () => {
+    if (portal.detector.running) {
+      portal.detector.stop();
+      portal.detector.state = { state: 'none', message: 'auto-detect stopped: enter the settings by hand, or run it again' };
+      g.startReader();
+      portal.readerSince = clock.uptime();
+    }
+    return json(200, portal.detector.state);
+  });
   router.add('POST', '/api/setup/meter', 'session', (ctx) => {
     owner();
-    g.settings = setMeter(kv, g.settings, ctx.body());
-    portal.changed('meter: ' + describeMeter(g.settings.meter));
+    // Saving now would store what the form showed before detection ended (the defaults, often): wait for it.
+    if (portal.detector.running) return json(409, { error: 'auto-detect is still listening: wait for its result (or stop it) before saving the meter', detecting: true });
+    const body = ctx.body();
+    const meter = parseMeter(body);
+    // A meter no telegram was seen from is saved only when the owner says so after being told.
+    if (!portal.seen(meter) && body.unseen !== true) {
+      return json(409, { error: `no telegram has been seen with ${describeMeter(meter)}: run Auto-detect, check the settings, or save anyway`, unseen: true });
+    }
+    g.settings = setMeter(kv, g.settings, body);
+    portal.changed('meter: ' + describeMeter(g.settings.meter) + (portal.seen(meter) ? '' : ' (saved before any telegram was seen with it)'));
     return json(200, { meter: g.settings.meter, description: describeMeter(g.settings.meter) });
   });
   router.add('POST', '/api/setup/keys', 'session', (ctx) => {
