@@ -339,6 +339,66 @@ describe('auto-detect', () => {
   }, 60_000);
 });
 
+describe('the restart the portal asks for', () => {
+  it('gives the page a one-time ticket with which it logs in again after the restart, once, and only within minutes', async () => {
+    const { RESUME_MS } = await import('../src/portal/auth');
+    const lines: string[] = [];
+    const sim = await device('portal', lines, 30);
+    const c = new PortalClient(sim);
+    const other = new PortalClient(sim);
+    const seen: { [k: string]: PortalAnswer } = {};
+    let stored: unknown = null;
+    let afterBoot: unknown = null;
+    const { errors } = await drive(sim, [
+      [5000, async () => {
+        await c.login(INITIAL);
+        const set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        c.csrf = set.json().csrf;
+        expect((await c.call('POST', '/api/setup/wifi', { ssid: 'Home', password: 'correct horse battery' })).status).toBe(200);
+        seen.early = await c.call('POST', '/api/session/resume');
+        seen.finish = await c.call('POST', '/api/setup/finish');
+        stored = sim.world.kv.get('resumeTicket');
+      }],
+      [60000, async () => {
+        afterBoot = sim.world.kv.get('resumeTicket') ?? null;
+        // Someone else on the network, without the ticket: refused, and the ticket stays good.
+        seen.stranger = await other.call('POST', '/api/session/resume');
+        seen.oldSession = await c.call('GET', '/api/status');
+        seen.resume = await c.call('POST', '/api/session/resume');
+        c.csrf = seen.resume.json().csrf;
+        seen.status = await c.call('GET', '/api/status');
+        seen.again = await c.call('POST', '/api/session/resume');
+        // The restart button gives a ticket too; this one is left until it is too old.
+        seen.restart = await c.call('POST', '/api/restart');
+      }],
+      // The restart at 60 s, 3 s of downtime: this is well past the ticket's minutes.
+      [60000 + 30000 + RESUME_MS, async () => {
+        seen.late = await c.call('POST', '/api/session/resume');
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    expect(seen.early.status).toBe(401);
+    expect(seen.finish.status).toBe(202);
+    expect(seen.finish.headers['set-cookie']).toMatch(/^smgw_resume=[0-9a-f]{32}; Path=\/api\/session\/resume; HttpOnly; SameSite=Strict; Max-Age=600$/);
+    // The store keeps the ticket's hash for the next boot, never the ticket; that boot takes it off the store.
+    const ticket = /^smgw_resume=([0-9a-f]{32})/.exec(seen.finish.headers['set-cookie'])![1];
+    expect(stored).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored).not.toContain(ticket);
+    expect(afterBoot).toBeNull();
+    expect(sim.device.boots.map((b) => b.cause)).toEqual(['power-on', 'restart', 'restart']);
+    expect(seen.stranger.status).toBe(401);
+    expect(seen.oldSession.status).toBe(401);
+    expect(seen.resume.status).toBe(200);
+    expect(seen.resume.headers['set-cookie']).toMatch(/^smgw_session=[0-9a-f]{32}; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(seen.resume.json()).toMatchObject({ configured: true, passwordSet: true });
+    expect(seen.status.status).toBe(200);
+    expect(seen.again.status).toBe(401);
+    expect(seen.restart.headers['set-cookie']).toMatch(/^smgw_resume=/);
+    expect(seen.late.status).toBe(401);
+    for (const l of lines) expect(l).not.toContain(ticket);
+  }, 60_000);
+});
+
 describe('factory reset', () => {
   it('needs confirmation, then wipes settings, secrets and the reading log, and the device is unconfigured again', async () => {
     const { SIM_ADMIN_PASSWORD } = await import('../simulator/runner');

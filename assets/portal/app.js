@@ -76,19 +76,32 @@ $('logout').onclick = function (ev) {
   ev.preventDefault();
   api('POST', '/api/logout').then(function () { csrf = null; route(); }).catch(fail);
 };
-function restarting() {
+// After a restart the page asked for, the device's answer left a one-time ticket (an HttpOnly cookie only the
+// resume route gets): once the device is back, the page logs in again with it. Without one (a factory reset,
+// or the ticket too old) it shows the login form and says why.
+function restarting(reset) {
   csrf = null;
   show('restart');
+  $('restart-text').textContent = reset ? 'The gateway is erasing its settings, keys and readings, then starts again unconfigured: log in with the initial password when it is back.'
+    : 'The gateway is restarting with the new settings. This page logs in again by itself when it is back.';
+  // On the setup network the phone loses the gateway: once set up, it closes SMGW.Lite and joins the home Wi-Fi.
+  $('restart-ap').hidden = reset || location.hostname !== '192.168.4.1';
   var t0 = Date.now();
   setTimeout(function poll() {
-    fetch('/api/session', { cache: 'no-store' }).then(function (r) { if (!r.ok) throw 0; return session(); }).then(function () {
-      location.hash = '#status';
-      route();
+    fetch('/api/session', { cache: 'no-store' }).then(function (r) { if (!r.ok) throw 0; }).then(function () {
+      return api('POST', '/api/session/resume').then(function (r) {
+        csrf = r.csrf;
+        pwSet = r.passwordSet;
+        location.hash = '#status';
+        route();
+      }, function () {
+        return session().then(function () { show('login'); say(reset ? 'Reset done: log in with the initial password.' : 'The gateway is back: log in again.'); });
+      });
     }).catch(function () {
       $('restart-hint').textContent = 'Waiting ' + Math.round((Date.now() - t0) / 1000) + ' s...';
       setTimeout(poll, 1000);
     });
-  }, 4000);
+  }, 2000);
 }
 
 // ---- setup ----
@@ -225,6 +238,7 @@ $('detect').onclick = function () {
     api('DELETE', '/api/meter/detect').catch(fail).then(function () { b.disabled = false; });
     return;
   }
+  say('');
   $('detect-state').textContent = 'Listening...';
   api('POST', '/api/meter/detect').then(function (s) { b.disabled = false; return detected(s); }).catch(fail).then(function () { b.disabled = false; });
 };
@@ -297,7 +311,7 @@ function summary() {
 }
 $('s-finish').onsubmit = function (ev) {
   ev.preventDefault();
-  api('POST', '/api/setup/finish').then(restarting).catch(fail);
+  api('POST', '/api/setup/finish').then(function () { restarting(false); }).catch(fail);
 };
 
 // ---- status ----
@@ -346,7 +360,7 @@ function status() {
     $('live-time').textContent = v.time ? 'at ' + v.time.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC') : 'time not known yet';
   }).catch(function () {});
 }
-$('banner-restart').onclick = function () { api('POST', '/api/restart').then(restarting).catch(fail); };
+$('banner-restart').onclick = function () { api('POST', '/api/restart').then(function () { restarting(false); }).catch(fail); };
 
 // ---- actions ----
 $('a-read').onclick = function () {
@@ -371,11 +385,11 @@ $('a-upload').onclick = function () {
   }).catch(function (e) { out.textContent = e.message; });
 };
 $('a-restart').onclick = function () {
-  if (confirm('Restart the gateway?')) api('POST', '/api/restart').then(restarting).catch(fail);
+  if (confirm('Restart the gateway?')) api('POST', '/api/restart').then(function () { restarting(false); }).catch(fail);
 };
 $('a-reset').onclick = function () {
   if (!confirm('Factory reset: erase all settings, keys and stored readings?')) return;
-  api('POST', '/api/factory-reset', { confirm: 'factory reset' }).then(function () { pwSet = false; restarting(); }).catch(fail);
+  api('POST', '/api/factory-reset', { confirm: 'factory reset' }).then(function () { pwSet = false; restarting(true); }).catch(fail);
 };
 
 // ---- events ----

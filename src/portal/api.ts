@@ -11,7 +11,7 @@ import { loadKeys } from '../config/settings';
 import { toHex } from '../codec/bytes';
 import { zoneNames } from '../time/zone';
 import { HttpError, json, numberParam, queryParam, stringField } from './http';
-import { sessionCookie } from './auth';
+import { RESUME_PATH, sessionCookie } from './auth';
 import { diagnose } from './diagnostics';
 import { describeMeter } from './detect';
 import { exportConfig, loadMqtt, markSetupDone, parseMeter, secretsSet, setAccessPointPassword, setBackend, setKeys, setMeter, setMqtt, setTaf, setWifi, wipeKeyValues } from './config';
@@ -55,6 +55,12 @@ export function registerRoutes(router: Router, portal: Portal): void {
     const r = portal.auth.login(password);
     if (!r.ok) return json(r.status, { error: r.error, retryAfter: r.retryAfter }, r.retryAfter ? { 'retry-after': String(r.retryAfter) } : {});
     return json(200, { csrf: r.session.csrf, configured: portal.configured, passwordSet: portal.auth.hasPassword }, { 'set-cookie': sessionCookie(r.session) });
+  });
+  // After a restart the portal asked for: the page that asked is logged in again by its ticket (src/portal/auth.ts).
+  router.add('POST', RESUME_PATH, 'public', (ctx) => {
+    const session = portal.auth.resume(ctx.request);
+    if (!session) return json(401, { error: 'log in again' });
+    return json(200, { csrf: session.csrf, configured: portal.configured, passwordSet: portal.auth.hasPassword }, { 'set-cookie': sessionCookie(session) });
   });
   router.add('POST', '/api/logout', 'session', (ctx) => {
     portal.auth.logout(ctx.session!);
@@ -115,7 +121,7 @@ export function registerRoutes(router: Router, portal: Portal): void {
   router.add('POST', '/api/restart', 'session', () => {
     g.event('config', 'restart asked for in the portal');
     restartSoon('the portal\'s restart button');
-    return json(202, { restarting: true });
+    return json(202, { restarting: true }, { 'set-cookie': portal.auth.resumeCookie() });
   });
   router.add('POST', '/api/factory-reset', 'session', (ctx) => {
     if (ctx.body().confirm !== 'factory reset') throw new HttpError(400, 'confirm with "factory reset"');
@@ -246,6 +252,6 @@ export function registerRoutes(router: Router, portal: Portal): void {
     markSetupDone(kv);
     portal.changed('setup finished');
     restartSoon('setup finished in the portal');
-    return json(202, { restarting: true });
+    return json(202, { restarting: true }, { 'set-cookie': portal.auth.resumeCookie() });
   });
 }

@@ -65,6 +65,7 @@ export class Portal {
       // Noise that never framed has no bytes to show: the last framed telegram stays.
       if (telegram) this.lastTelegram = { bytes: telegram.slice(0, TELEGRAM_KEPT), at: clock.uptime(), refused: error.message };
     });
+    this.auth.takeResumeTicket();
     const configured = this.configured;
     const apPassword = (configured ? kv.get(AP_PASSWORD_KEY) : undefined) ?? INITIAL_PASSWORD;
     this.ap.start(configured, g.settings.wifi.ssid, apPassword, (line) => g.ports.log(line));
