@@ -150,8 +150,8 @@ export async function simCommand(argv: string[]): Promise<number> {
         );
         if (sim.setup === 'portal' && !loadSettings(sim.world.kv).uplink.url) {
           process.stdout.write(
-            `smgw sim: for the portal's Backend step, an enrolment bundle for that household from the admin API:\n` +
-              `  curl -s --cacert ${pki}/ca.pem -H "Authorization: Bearer $(cat ${pki}/admin-token)" -H content-type:application/json -d '{"householdId":"${householdId}"}' ${url}/api/v1/admin/devices > bundle.json\n`,
+            `smgw sim: for the portal's Backend step, an enrolment bundle for that household from the admin API (it holds the device's key: it stays in ${backendDir}):\n` +
+              `  curl -s --cacert ${pki}/ca.pem -H "Authorization: Bearer $(cat ${pki}/admin-token)" -H content-type:application/json -d '{"householdId":"${householdId}"}' ${url}/api/v1/admin/devices > ${backendDir}/bundle.json\n`,
           );
         }
       }

@@ -228,7 +228,8 @@ export class Simulation {
   constructor(options: SimOptions) {
     this.options = options;
     const state = options.state;
-    if (state) mkdirSync(state, { recursive: true });
+    // Owner only, when this run creates it: it holds the device's keys and passwords (nvs.json) and the backend's.
+    if (state) mkdirSync(state, { recursive: true, mode: 0o700 });
     const saved = state && existsSync(join(state, 'sim.json')) ? (JSON.parse(readFileSync(join(state, 'sim.json'), 'utf8')) as SavedState) : null;
     if (saved && saved.meter !== options.meter) throw new Error(`the state in ${state} belongs to a ${saved.meter} meter`);
     if (saved && (saved.site ?? 'grid') !== this.site) throw new Error(`the state in ${state} belongs to a meter at the ${saved.site ?? 'grid'} site`);

@@ -77,8 +77,11 @@ describe('smgw sim', () => {
     const backend = /smgw sim: the backend: (https:\/\/127\.0\.0\.1:\d+) \(its CA (\S+)\/ca\.pem, the admin token in (\S+)\/admin-token\)/.exec(first.stdout)!;
     expect(backend.slice(2)).toEqual([pki, pki]);
     expect(first.stdout).toContain(`smgw sim: the household dashboard: ${backend[1]}/ (log in with the household token: cat ${pki}/household-token)\n`);
-    const enrol = /-d '\{"householdId":"(hh-[0-9a-f]+)"\}' (\S+)\/api\/v1\/admin\/devices > bundle\.json/.exec(first.stdout)!;
+    const enrol = /-d '\{"householdId":"(hh-[0-9a-f]+)"\}' (\S+)\/api\/v1\/admin\/devices > (\S+)\n/.exec(first.stdout)!;
     expect(enrol[2]).toBe(backend[1]);
+    // The bundle (the device's private key) goes into the state directory, which only its owner can enter.
+    expect(enrol[3]).toBe(join(state, 'bundle.json'));
+    expect(statSync(state).mode & 0o777).toBe(0o700);
     // The token in the file opens the household the printed command enrols the device into: one step to its dashboard.
     const token = readFileSync(join(pki, 'household-token'), 'utf8').trim();
     expect(statSync(join(pki, 'household-token')).mode & 0o777).toBe(0o600);
