@@ -38,6 +38,8 @@ export interface ServerOptions {
   now?: () => number;
 }
 
+/** Strict-Transport-Security on every HTTPS response: one year. */
+export const HSTS = 'max-age=31536000';
 /** Largest request body: a batch is 2 KB; JSON requests are small. */
 export const BODY_LIMIT = 64 * 1024;
 const ZONE_DEFAULT = 'Europe/Berlin';
@@ -138,6 +140,15 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const clock = () => Math.floor((o.now ?? Date.now)());
   const serverKey = await store.secret('server-key');
   const openapi = JSON.stringify(openapiDocument);
+
+  if (o.tls) {
+    // Every HTTPS answer, errors and 404s too: a browser that once reached the backend over HTTPS never
+    // falls back to plain HTTP for it (RFC 6797). Not includeSubDomains: the backend cannot know what else
+    // runs under its host's domain. Behind a TLS-terminating proxy (tls false) the proxy sends it.
+    app.addHook('onSend', async (_request, reply) => {
+      reply.header('strict-transport-security', HSTS);
+    });
+  }
 
   app.addContentTypeParser([BATCH_CONTENT_TYPE, BATCH_CONTENT_TYPE_V1, 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 

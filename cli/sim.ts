@@ -6,11 +6,12 @@ import { HASH_KEY, INITIAL_PASSWORD } from '../src/portal/auth';
 import { setupDone } from '../src/portal/config';
 import { AP_SSID } from '../src/portal/access';
 import { loadSettings, validLivePush } from '../src/config/settings';
-import { METER_KINDS, PV_METER_KINDS, type MeterKind } from '../simulator/meters/index';
+import { METER_KINDS, PV_METER_KINDS, meterKey, type MeterKind } from '../simulator/meters/index';
+import { SIM_WIFI } from '../hosts/sim/network';
 import { SITES, type Site } from '../simulator/household';
 import { parseTime } from '../simulator/faults';
 import { fail, parseKey } from './usage';
-import { fromHex } from '../src/codec/bytes';
+import { fromHex, toHex } from '../src/codec/bytes';
 import { DEFAULT_TAF, validTaf, type TafSettings } from '../src/taf/settings';
 import { describeLog } from './log';
 
@@ -28,6 +29,13 @@ function describeUplink(u: NonNullable<SimReport['uplink']>): string {
     (last ? `; last delivery ${last.at}, entries ${last.first}..${last.last}` : '') +
     `; ${u.pending} not yet delivered`
   );
+}
+
+/** What the wizard's Keys step needs for this virtual meter (its demo key is no one's secret; a key given with --key is not repeated). */
+function meterKeyLine(meter: MeterKind, key: string | null | undefined): string {
+  if (key) return `smgw sim: the virtual meter's key: the one given with --key\n`;
+  const demo = meterKey(meter, null);
+  return demo ? `smgw sim: the virtual ${meter} meter's key (the wizard's Keys step): ${toHex(demo).toUpperCase()}\n` : `smgw sim: the virtual ${meter} meter sends unencrypted: no key needed\n`;
 }
 
 export async function simCommand(argv: string[]): Promise<number> {
@@ -133,15 +141,17 @@ export async function simCommand(argv: string[]): Promise<number> {
     backendPort,
     bundle,
     live: livePush,
-    onStart: ({ backend: url, backendDir }) => {
+    onStart: ({ backend: url, backendDir, householdId }) => {
       if (url && !values.quiet && speed !== 'max') {
-        process.stdout.write(`smgw sim: the backend: ${url} (CA, admin and household tokens in ${backendDir}/pki)\n`);
+        const pki = `${backendDir}/pki`;
+        process.stdout.write(
+          `smgw sim: the backend: ${url} (its CA ${pki}/ca.pem, the admin token in ${pki}/admin-token)\n` +
+            `smgw sim: the household dashboard: ${url}/ (log in with the household token: cat ${pki}/household-token)\n`,
+        );
         if (sim.setup === 'portal' && !loadSettings(sim.world.kv).uplink.url) {
-          const a = `curl -s --cacert ${backendDir}/pki/ca.pem -H "Authorization: Bearer $(cat ${backendDir}/pki/admin-token)" -H content-type:application/json`;
           process.stdout.write(
-            `smgw sim: for the portal's Backend step, an enrolment bundle from this backend's admin API:\n` +
-              `  ${a} -d '{"name":"Home"}' ${url}/api/v1/admin/households     # note household.id\n` +
-              `  ${a} -d '{"householdId":"HOUSEHOLD_ID"}' ${url}/api/v1/admin/devices > bundle.json\n`,
+            `smgw sim: for the portal's Backend step, an enrolment bundle for that household from the admin API (it holds the device's key: it stays in ${backendDir}):\n` +
+              `  curl -s --cacert ${pki}/ca.pem -H "Authorization: Bearer $(cat ${pki}/admin-token)" -H content-type:application/json -d '{"householdId":"${householdId}"}' ${url}/api/v1/admin/devices > ${backendDir}/bundle.json\n`,
           );
         }
       }
@@ -165,7 +175,9 @@ export async function simCommand(argv: string[]): Promise<number> {
         (configured
           ? `smgw sim: log in with the admin password set in the portal${sim.setup === 'provisioned' && sim.world.kv.get(HASH_KEY) ? ` (a provisioned device: ${SIM_ADMIN_PASSWORD})` : ''}\n`
           : `smgw sim: the device is not set up: open http://127.0.0.1:${portalPort}/#setup and log in with the initial password ${INITIAL_PASSWORD}\n` +
-            `smgw sim: (on a real device: join the Wi-Fi ${AP_SSID} with that password; the phone opens the setup page)\n`),
+            `smgw sim: (on a real device: join the Wi-Fi ${AP_SSID} with that password; the phone opens the setup page)\n` +
+            `smgw sim: the simulated home Wi-Fi: ${SIM_WIFI.ssid}, password ${SIM_WIFI.password}\n` +
+            meterKeyLine(meter, key)),
     );
   }
   const stop = () => sim.scheduler.stop();

@@ -100,8 +100,15 @@ export interface SimOptions {
   live?: number;
   /** The embedded backend's port (default: any free one). */
   backendPort?: number;
-  /** Told when the run has started (the embedded backend's address). */
-  onStart?: (info: { backend: string | null; backendDir: string | null }) => void;
+  /** Told when the run has started: the embedded backend's address, where its files are, and the household it keeps for this device. */
+  onStart?: (info: StartInfo) => void;
+}
+
+export interface StartInfo {
+  backend: string | null;
+  backendDir: string | null;
+  /** The embedded backend's household of this state (created once; its token in `backendDir/pki/household-token`). */
+  householdId: string | null;
 }
 
 export interface SimReport {
@@ -221,7 +228,8 @@ export class Simulation {
   constructor(options: SimOptions) {
     this.options = options;
     const state = options.state;
-    if (state) mkdirSync(state, { recursive: true });
+    // Owner only, when this run creates it: it holds the device's keys and passwords (nvs.json) and the backend's.
+    if (state) mkdirSync(state, { recursive: true, mode: 0o700 });
     const saved = state && existsSync(join(state, 'sim.json')) ? (JSON.parse(readFileSync(join(state, 'sim.json'), 'utf8')) as SavedState) : null;
     if (saved && saved.meter !== options.meter) throw new Error(`the state in ${state} belongs to a ${saved.meter} meter`);
     if (saved && (saved.site ?? 'grid') !== this.site) throw new Error(`the state in ${state} belongs to a meter at the ${saved.site ?? 'grid'} site`);
@@ -269,6 +277,11 @@ export class Simulation {
     return this.options.setup ?? (this.options.portalPort !== undefined ? 'portal' : 'provisioned');
   }
 
+  /** Where the virtual meter's kind is at home: the device's and its household's time zone. */
+  private get meterZone(): string {
+    return this.options.meter === 'dsmr' ? 'Europe/Amsterdam' : this.options.meter.startsWith('dlms') ? 'Europe/Vienna' : 'Europe/Berlin';
+  }
+
   /** A device fresh out of the box is set up for the meter and the home network, as its owner would do in the portal. */
   private provision(key: Uint8Array | null): void {
     const kv = this.world.kv;
@@ -279,7 +292,7 @@ export class Simulation {
     saveSettings(kv, {
       ...DEFAULT_SETTINGS,
       meter: { ...defaults, connector: this.meter.connector, line: this.lineSettings },
-      zone: this.options.meter === 'dsmr' ? 'Europe/Amsterdam' : this.options.meter.startsWith('dlms') ? 'Europe/Vienna' : 'Europe/Berlin',
+      zone: this.meterZone,
       wifi: { ssid: SIM_WIFI.ssid },
       taf: validTaf(this.options.taf),
       uplink: { ...DEFAULT_SETTINGS.uplink, live: this.livePush },
@@ -419,16 +432,15 @@ export class Simulation {
       now: () => this.scheduler.now,
     });
     if (!existsSync(tokenFile)) writeFileSync(tokenFile, adminToken + '\n', { mode: 0o600 });
+    const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    // The device's household, once per state: its token is how a person opens the dashboard, set up or not.
+    this.householdId = await this.ensureHousehold(join(dir, 'pki'), admin, settings.uplink.url ? settings.zone : this.meterZone, settings.uplink.deviceId);
     if (!settings.uplink.url && this.setup === 'portal') {
-      // The owner enrols the device in the portal, with a bundle from this backend's admin.
+      // The owner enrols the device in the portal, with a bundle from this backend's admin for that household.
       return;
     }
     if (!settings.uplink.url) {
-      const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
-      const household = await this.backend.app.inject({ method: 'POST', url: '/api/v1/admin/households', headers: admin, payload: { name: 'Simulated household', zone: settings.zone } });
-      if (household.statusCode !== 201) throw new Error('embedded backend: ' + household.body);
-      writeFileSync(join(dir, 'pki', 'household-token'), household.json().token + '\n', { mode: 0o600 });
-      const device = await this.backend.app.inject({ method: 'POST', url: '/api/v1/admin/devices', headers: admin, payload: { householdId: household.json().household.id, auth: this.options.backendAuth ?? 'certificate' } });
+      const device = await this.backend.app.inject({ method: 'POST', url: '/api/v1/admin/devices', headers: admin, payload: { householdId: this.householdId, auth: this.options.backendAuth ?? 'certificate' } });
       if (device.statusCode !== 201) throw new Error('embedded backend: ' + device.body);
       settings = { ...settings, uplink: applyBundle(kv, device.body, settings.uplink) };
     } else {
@@ -437,6 +449,35 @@ export class Simulation {
     }
     saveSettings(kv, settings);
   }
+  /** The embedded backend's household for this state's device (null without an embedded backend). */
+  householdId: string | null = null;
+
+  /**
+   * The household of the state's device, with a token for it in `pki/household-token` (mode 0600): the
+   * household the device is enrolled in, else the one an earlier run's token opens, else a new one. A
+   * device enrolled before the simulator kept this token (by hand, with the admin's curl) gets a token
+   * for its household here.
+   */
+  private async ensureHousehold(pki: string, admin: { [header: string]: string }, zone: string, deviceId: string): Promise<string> {
+    const store = this.backend!.store;
+    const tokenFile = join(pki, 'household-token');
+    const enrolledIn = deviceId ? ((await store.device(deviceId))?.householdId ?? null) : null;
+    const credential = existsSync(tokenFile) ? await store.credential(readFileSync(tokenFile, 'utf8').trim()) : null;
+    const opens = credential?.kind === 'household' && credential.subject && (await store.household(credential.subject)) ? credential.subject : null;
+    if (opens && (enrolledIn === null || opens === enrolledIn)) return opens;
+    if (enrolledIn) {
+      const { newToken } = await import('../backend/store');
+      const token = newToken();
+      await store.addCredential(token, { kind: 'household', subject: enrolledIn, name: 'simulator' });
+      writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+      return enrolledIn;
+    }
+    const household = await this.backend!.app.inject({ method: 'POST', url: '/api/v1/admin/households', headers: admin, payload: { name: 'Simulated household', zone } });
+    if (household.statusCode !== 201) throw new Error('embedded backend: ' + household.body);
+    writeFileSync(tokenFile, household.json().token + '\n', { mode: 0o600 });
+    return household.json().household.id as string;
+  }
+
   /** When the run ended: `until`, or earlier when stopped. */
   private ended = 0;
 
@@ -450,7 +491,7 @@ export class Simulation {
       }
     };
     await this.attachBackend();
-    this.options.onStart?.({ backend: this.backend?.url ?? null, backendDir: this.backendDir });
+    this.options.onStart?.({ backend: this.backend?.url ?? null, backendDir: this.backendDir, householdId: this.householdId });
     if (this.options.backend && this.options.backend !== 'none') {
       // Like a user pressing "upload now" just before the end: the backend then holds what the device recorded.
       for (const before of [5 * 60000, 2 * 60000]) this.scheduler.at(this.until - before, () => this.device.firmware?.uploadNow());

@@ -3,7 +3,7 @@
 // the ESP32 (hosts/esp32/main.ts), in the desktop simulator on Node and
 // inside the XS engine (hosts/sim); only the ports differ.
 
-import { loadKeys, loadSettings, loadWifiPassword, type Settings } from './config/settings';
+import { loadKeys, loadSettings, loadWifiPassword, type MeterSettings, type Settings } from './config/settings';
 import { MeterReader } from './meter/reader';
 import { ReplayGuard } from './meter/replay';
 import { readingJson } from './meter/format';
@@ -49,6 +49,10 @@ export class Gateway {
   /** The HTTP server on port 80: pages, API, captive-portal probes, the setup access point. */
   readonly portal: Portal;
   settings: Settings;
+  /** The meter settings the reader reads the line with (settings changed since apply at the next start). */
+  readerMeter: MeterSettings | null = null;
+  /** The reader's telegram count when it last started (its counts run on over restarts of the line). */
+  private readerTelegramsBefore = 0;
   /** The newest reading, for the status page. */
   latest: Reading | null = null;
   /** Open after start(). */
@@ -118,7 +122,10 @@ export class Gateway {
     clock.every(REJECTION_PERIOD_MS, () => this.sumUpRejections());
     if (this.settings.wifi.ssid) this.ports.network.connect(this.settings.wifi.ssid, loadWifiPassword(kv) ?? '');
     this.portal.start();
-    this.ports.log(`smgw-lite ${FIRMWARE_VERSION}: reading ${this.settings.meter.protocol} on the ${this.settings.meter.connector} port`);
+    const m = this.settings.meter;
+    const where = `${m.protocol} on the ${m.connector} port`;
+    // Before setup the meter settings are the defaults nobody chose: say so rather than claim a meter.
+    this.ports.log(`smgw-lite ${FIRMWARE_VERSION}: ` + (this.portal.configured ? `reading ${where}` : `the meter is not set up yet: the portal's setup wizard asks for it (until then the line is read as ${where})`));
   }
 
   stop(): void {
@@ -133,10 +140,17 @@ export class Gateway {
 
   /** Opens the meter line with the stored settings and keys (at start, and after the portal's auto-detect borrowed it). */
   startReader(): void {
+    this.readerMeter = this.settings.meter;
+    this.readerTelegramsBefore = this.reader.stats.telegrams;
     const keys = loadKeys(this.ports.kv);
     this.reader.start(this.settings.meter, this.settings.zone, keys.key, keys.authKey);
     keys.key?.fill(0);
     keys.authKey?.fill(0);
+  }
+
+  /** Whether the reader has framed a telegram (decoded or refused) since it last started. */
+  get readerHeardTelegrams(): boolean {
+    return this.reader.stats.telegrams > this.readerTelegramsBefore;
   }
 
   /** TAF 6: a reading now, from the next telegram, into the log. */

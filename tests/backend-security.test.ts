@@ -59,6 +59,18 @@ function get(url: string, c: Client): Promise<{ status: number; json: { [k: stri
   });
 }
 
+/** A GET over HTTPS, with the answer's headers. */
+function getRaw(url: string, c: Client): Promise<{ status: number; headers: { [k: string]: string | string[] | undefined } }> {
+  return new Promise((resolve, reject) => {
+    const r = request(url, { ca: c.ca, headers: c.token ? { authorization: `Bearer ${c.token}` } : {} }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
 function batch(deviceId: string, meterId: string, from = 1, count = 97): Uint8Array {
   const w = new BatchWriter(deviceId, from);
   workload(from - 1 + count, 11)
@@ -194,6 +206,51 @@ describe('the backend refuses', () => {
     expect(dump).not.toContain(b.key!.slice(20, 60));
     expect(dump).not.toContain(admin.token!);
     expect(dump).not.toContain(households[0].token);
+  });
+});
+
+describe('the backend\'s HTTPS answers', () => {
+  let backend: RunningBackend;
+  let ca: string;
+  let admin: Client;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smgw-headers-'));
+    backend = await startBackend({ db: `sqlite:${join(dir, 'b.db')}`, port: 0, host: '127.0.0.1', data: join(dir, 'pki'), tls: true, hostnames: ['localhost', '127.0.0.1'], logger: false });
+    ca = readFileSync(join(dir, 'pki', 'ca.pem'), 'utf8');
+    admin = { ca, token: readFileSync(backend.adminTokenFile!, 'utf8').trim() };
+  }, 60_000);
+
+  afterAll(async () => {
+    await backend.close();
+  });
+
+  it('all carry Strict-Transport-Security: pages, assets, API answers, refusals and 404s', async () => {
+    const anonymous = { ca };
+    const answers = [
+      ['/', anonymous, 200], ['/dashboard/app.js', anonymous, 200], ['/dashboard/uPlot.min.css', anonymous, 200], ['/health', anonymous, 200],
+      ['/openapi.json', anonymous, 200], ['/api/v1/meters', anonymous, 401], ['/api/v1/meters', { ca, token: 'not-a-token-at-all' }, 401],
+      ['/api/v1/admin/households', admin, 200], ['/nothing/here', anonymous, 404], ['/dashboard/nothing.js', anonymous, 404],
+    ] as const;
+    for (const [path, client, status] of answers) {
+      const r = await getRaw(backend.url + path, client);
+      expect(r.status, path).toBe(status);
+      expect(r.headers['strict-transport-security'], path).toBe('max-age=31536000');
+    }
+  });
+
+  it("the dashboard's scripts, styles and uPlot carry the page's security headers", async () => {
+    const page = await getRaw(backend.url + '/', { ca });
+    const security = (h: typeof page.headers) => ({ csp: h['content-security-policy'], nosniff: h['x-content-type-options'], cache: h['cache-control'], hsts: h['strict-transport-security'] });
+    expect(security(page.headers)).toEqual({
+      csp: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+      nosniff: 'nosniff', cache: 'no-cache', hsts: 'max-age=31536000',
+    });
+    for (const f of ['index.html', 'app.js', 'style.css', 'uPlot.iife.min.js', 'uPlot.min.css']) {
+      const r = await getRaw(`${backend.url}/dashboard/${f}`, { ca });
+      expect(r.status, f).toBe(f === 'index.html' ? 404 : 200);
+      if (r.status === 200) expect(security(r.headers), f).toEqual(security(page.headers));
+    }
   });
 });
 

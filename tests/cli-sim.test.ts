@@ -1,10 +1,23 @@
 // `smgw sim` as a user runs it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEMO_KEY } from '../simulator/meters/index';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
 
 const smgw = (args: string[]) => spawnSync(process.execPath, ['bin/smgw.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
 
@@ -50,6 +63,45 @@ describe('smgw sim', () => {
     expect(grid.status).toBe(2);
     expect(grid.stderr).toMatch(/belongs to a meter at the pv site/);
   });
+
+  it('npm start\'s way (a portal, an embedded backend): prints the Wi-Fi, the meter\'s key, the household dashboard and its token file, and an enrolment command for that household', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smgw-cli-start-'));
+    const state = join(dir, 'state');
+    const args = ['sim', '--meter', 'dlms-mbus', '--speed', '1000', '--days', '0.005', '--state', state, '--backend', 'embedded', '--portal-port', String(await freePort())];
+    const first = smgw(args);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('smgw sim: the simulated home Wi-Fi: Home, password correct horse battery\n');
+    expect(first.stdout).toContain(`smgw sim: the virtual dlms-mbus meter's key (the wizard's Keys step): ${DEMO_KEY}\n`);
+    expect(first.stdout).toMatch(/the device is not set up: open http:\/\/127\.0\.0\.1:\d+\/#setup and log in with the initial password smgw-lite-setup/);
+    const pki = join(state, 'pki');
+    const backend = /smgw sim: the backend: (https:\/\/127\.0\.0\.1:\d+) \(its CA (\S+)\/ca\.pem, the admin token in (\S+)\/admin-token\)/.exec(first.stdout)!;
+    expect(backend.slice(2)).toEqual([pki, pki]);
+    expect(first.stdout).toContain(`smgw sim: the household dashboard: ${backend[1]}/ (log in with the household token: cat ${pki}/household-token)\n`);
+    const enrol = /-d '\{"householdId":"(hh-[0-9a-f]+)"\}' (\S+)\/api\/v1\/admin\/devices > (\S+)\n/.exec(first.stdout)!;
+    expect(enrol[2]).toBe(backend[1]);
+    // The bundle (the device's private key) goes into the state directory, which only its owner can enter.
+    expect(enrol[3]).toBe(join(state, 'bundle.json'));
+    expect(statSync(state).mode & 0o777).toBe(0o700);
+    // The token in the file opens the household the printed command enrols the device into: one step to its dashboard.
+    const token = readFileSync(join(pki, 'household-token'), 'utf8').trim();
+    expect(statSync(join(pki, 'household-token')).mode & 0o777).toBe(0o600);
+    const { Store } = await import('../backend/store');
+    const open = async () => {
+      const store = await Store.open(`sqlite:${join(state, 'backend.db')}`);
+      try {
+        return await store.credential(token);
+      } finally {
+        await store.close();
+      }
+    };
+    expect(await open()).toMatchObject({ kind: 'household', subject: enrol[1] });
+    // The next run keeps the household and its token.
+    const second = smgw(args.slice(0, -1).concat(String(await freePort())));
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`-d '{"householdId":"${enrol[1]}"}'`);
+    expect(readFileSync(join(pki, 'household-token'), 'utf8').trim()).toBe(token);
+    expect(await open()).toMatchObject({ kind: 'household', subject: enrol[1] });
+  }, 120_000);
 
   it('refuses what it cannot do, with one line', () => {
     for (const [args, message] of [

@@ -76,6 +76,11 @@ describe('captive portal probes', () => {
     // Setup ended in a restart; the configured device joined the home Wi-Fi and left the access point closed.
     expect(sim.device.boots.map((b) => b.cause)).toEqual(['power-on', 'restart']);
     expect(lines.filter((l) => l.startsWith('portal: access point SMGW.Lite open'))).toEqual(['portal: access point SMGW.Lite open at 192.168.4.1 (not set up)']);
+    // Before setup the console claims no meter; after it, it says which line it reads (the wizard kept the default meter).
+    expect(lines.filter((l) => l.startsWith('smgw-lite '))).toEqual([
+      "smgw-lite 0.2.0: the meter is not set up yet: the portal's setup wizard asks for it (until then the line is read as sml on the optical port)",
+      'smgw-lite 0.2.0: reading sml on the optical port',
+    ]);
   }, 60_000);
 
   it('a set-up device whose Wi-Fi does not come up opens the access point after 30 s, with the owner\'s access point password', async () => {
@@ -244,6 +249,158 @@ describe('secrets', () => {
   }, 90_000);
 });
 
+describe('auto-detect', () => {
+  /** A device out of the box on `meter`: logs in, sets the password, starts auto-detect at 5 s, and polls it each virtual second. */
+  async function detect(meter: 'sml' | 'd0' | 'dsmr' | 'dlms-mbus' | 'dlms-hdlc', faults: object[] = []) {
+    const { Simulation } = await import('../simulator/runner');
+    const sim = new Simulation({ meter, seed: 5, from: JUNE, until: JUNE + 3 * MINUTE, speed: 'max', faults: faults as never, setup: 'portal', log: () => undefined });
+    const c = new PortalClient(sim);
+    const seen: { at: number; state: any }[] = [];
+    let result: { at: number; state: any } | null = null;
+    const steps: [number, () => Promise<void>][] = [[5000, async () => {
+      await c.login(INITIAL);
+      const set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+      c.csrf = set.json().csrf;
+      expect((await c.call('POST', '/api/meter/detect')).status).toBe(202);
+    }]];
+    for (let t = 6000; t < 2 * MINUTE; t += 1000) {
+      steps.push([t, async () => {
+        if (result) return;
+        const state = (await c.call('GET', '/api/meter/detect')).json();
+        seen.push({ at: t, state });
+        if (state.state !== 'running') result = { at: t - 5000, state };
+      }]);
+    }
+    const { errors } = await drive(sim, steps);
+    expect(errors).toEqual([]);
+    return { sim, result: result!, tried: [...new Set(seen.filter((s) => s.state.state === 'running').map((s) => s.state.trying))] };
+  }
+
+  for (const meter of ['sml', 'd0', 'dsmr', 'dlms-mbus', 'dlms-hdlc'] as const) {
+    it(`${meter}: finds the meter's own line settings, in seconds, going by what the line shows`, async () => {
+      const { sim, result, tried } = await detect(meter);
+      const want = { protocol: meter.startsWith('dlms') ? 'dlms' : meter, connector: sim.meter.connector, line: sim.lineSettings };
+      expect(result.state).toMatchObject({ state: 'found', meter: want });
+      console.log(`auto-detect ${meter}: found in ${result.at / 1000} s after trying ${tried.join(' | ')}`);
+      // The settings before the right one were each left early (their line silent, or flagged, or clean but without a frame).
+      expect(result.at).toBeLessThanOrEqual(10000);
+    }, 60_000);
+  }
+
+  it('a meter that sends nothing: both connectors found silent, and said so, in under half a minute', async () => {
+    const { result } = await detect('dlms-mbus', [{ kind: 'meter-silent', from: JUNE, to: JUNE + 10 * MINUTE }]);
+    expect(result.state.state).toBe('none');
+    expect(result.state.message).toMatch(/^no meter recognised on either connector/);
+    console.log(`auto-detect, nothing on the line: gave up after ${result.at / 1000} s`);
+    expect(result.at).toBeLessThanOrEqual(2 * 12000 + 1000);
+  }, 60_000);
+
+  it('Save waits while it listens; it can be stopped; a meter no telegram was seen from is saved only when the owner says so', async () => {
+    const { Simulation } = await import('../simulator/runner');
+    const lines: string[] = [];
+    const sim = new Simulation({ meter: 'dlms-mbus', seed: 5, from: JUNE, until: JUNE + 5 * MINUTE, speed: 'max', faults: [], setup: 'portal', log: (l) => lines.push(l) });
+    const c = new PortalClient(sim);
+    const seen: { [k: string]: PortalAnswer } = {};
+    const unseenMeter = { protocol: 'sml', connector: 'optical', transport: 'auto', line: { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1, inverted: false } };
+    const { errors } = await drive(sim, [
+      [5000, async () => {
+        await c.login(INITIAL);
+        const set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        c.csrf = set.json().csrf;
+        seen.detect = await c.call('POST', '/api/meter/detect');
+        seen.saveWhileDetecting = await c.call('POST', '/api/setup/meter', { ...unseenMeter, unseen: true });
+        seen.stop = await c.call('DELETE', '/api/meter/detect');
+        seen.afterStop = await c.call('GET', '/api/meter/detect');
+        // The default settings: no telegram comes on the IR head (the meter is on M-Bus).
+        seen.unseen = await c.call('POST', '/api/setup/meter', unseenMeter);
+        seen.unseenAnyway = await c.call('POST', '/api/setup/meter', { ...unseenMeter, unseen: true });
+        seen.detectAgain = await c.call('POST', '/api/meter/detect');
+      }],
+      [60000, async () => {
+        seen.found = await c.call('GET', '/api/meter/detect');
+        // What auto-detect found saves at once.
+        seen.saveFound = await c.call('POST', '/api/setup/meter', seen.found.json().meter);
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    expect(seen.detect.status).toBe(202);
+    expect(seen.saveWhileDetecting.status).toBe(409);
+    expect(seen.saveWhileDetecting.json()).toEqual({ error: 'auto-detect is still listening: wait for its result (or stop it) before saving the meter', detecting: true });
+    expect(seen.stop.status).toBe(200);
+    expect(seen.afterStop.json()).toEqual({ state: 'none', message: 'auto-detect stopped: enter the settings by hand, or run it again' });
+    expect(seen.unseen.status).toBe(409);
+    expect(seen.unseen.json()).toEqual({ error: 'no telegram has been seen with SML (IR) on the IR/P1 connector, 9600 8N1: run Auto-detect, check the settings, or save anyway', unseen: true });
+    expect(seen.unseenAnyway.status).toBe(200);
+    expect(seen.detectAgain.status).toBe(202);
+    expect(seen.found.json().state).toBe('found');
+    expect(seen.saveFound.status).toBe(200);
+    expect(seen.saveFound.json().meter).toMatchObject({ protocol: 'dlms', connector: 'mbus' });
+    // The event log says which meter was saved without a telegram, and which with.
+    expect(lines).toContain('config: meter: SML (IR) on the IR/P1 connector, 9600 8N1 (saved before any telegram was seen with it)');
+    expect(lines).toContain('config: meter: DLMS/COSEM on the M-Bus connector, 2400 8E1');
+  }, 60_000);
+});
+
+describe('the restart the portal asks for', () => {
+  it('gives the page a one-time ticket with which it logs in again after the restart, once, and only within minutes', async () => {
+    const { RESUME_MS } = await import('../src/portal/auth');
+    const lines: string[] = [];
+    const sim = await device('portal', lines, 30);
+    const c = new PortalClient(sim);
+    const other = new PortalClient(sim);
+    const seen: { [k: string]: PortalAnswer } = {};
+    let stored: unknown = null;
+    let afterBoot: unknown = null;
+    const { errors } = await drive(sim, [
+      [5000, async () => {
+        await c.login(INITIAL);
+        const set = await c.call('POST', '/api/setup/password', { password: 'owner-secret-1', apPassword: 'ap-secret-22' });
+        c.csrf = set.json().csrf;
+        expect((await c.call('POST', '/api/setup/wifi', { ssid: 'Home', password: 'correct horse battery' })).status).toBe(200);
+        seen.early = await c.call('POST', '/api/session/resume');
+        seen.finish = await c.call('POST', '/api/setup/finish');
+        stored = sim.world.kv.get('resumeTicket');
+      }],
+      [60000, async () => {
+        afterBoot = sim.world.kv.get('resumeTicket') ?? null;
+        // Someone else on the network, without the ticket: refused, and the ticket stays good.
+        seen.stranger = await other.call('POST', '/api/session/resume');
+        seen.oldSession = await c.call('GET', '/api/status');
+        seen.resume = await c.call('POST', '/api/session/resume');
+        c.csrf = seen.resume.json().csrf;
+        seen.status = await c.call('GET', '/api/status');
+        seen.again = await c.call('POST', '/api/session/resume');
+        // The restart button gives a ticket too; this one is left until it is too old.
+        seen.restart = await c.call('POST', '/api/restart');
+      }],
+      // The restart at 60 s, 3 s of downtime: this is well past the ticket's minutes.
+      [60000 + 30000 + RESUME_MS, async () => {
+        seen.late = await c.call('POST', '/api/session/resume');
+      }],
+    ]);
+    expect(errors).toEqual([]);
+    expect(seen.early.status).toBe(401);
+    expect(seen.finish.status).toBe(202);
+    expect(seen.finish.headers['set-cookie']).toMatch(/^smgw_resume=[0-9a-f]{32}; Path=\/api\/session\/resume; HttpOnly; SameSite=Strict; Max-Age=600$/);
+    // The store keeps the ticket's hash for the next boot, never the ticket; that boot takes it off the store.
+    const ticket = /^smgw_resume=([0-9a-f]{32})/.exec(seen.finish.headers['set-cookie'])![1];
+    expect(stored).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored).not.toContain(ticket);
+    expect(afterBoot).toBeNull();
+    expect(sim.device.boots.map((b) => b.cause)).toEqual(['power-on', 'restart', 'restart']);
+    expect(seen.stranger.status).toBe(401);
+    expect(seen.oldSession.status).toBe(401);
+    expect(seen.resume.status).toBe(200);
+    expect(seen.resume.headers['set-cookie']).toMatch(/^smgw_session=[0-9a-f]{32}; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(seen.resume.json()).toMatchObject({ configured: true, passwordSet: true });
+    expect(seen.status.status).toBe(200);
+    expect(seen.again.status).toBe(401);
+    expect(seen.restart.headers['set-cookie']).toMatch(/^smgw_resume=/);
+    expect(seen.late.status).toBe(401);
+    for (const l of lines) expect(l).not.toContain(ticket);
+  }, 60_000);
+});
+
 describe('factory reset', () => {
   it('needs confirmation, then wipes settings, secrets and the reading log, and the device is unconfigured again', async () => {
     const { SIM_ADMIN_PASSWORD } = await import('../simulator/runner');
@@ -314,6 +471,9 @@ describe('the status page', () => {
     expect(errors).toEqual([]);
     expect(seen.ok.diagnosis).toEqual({ level: 'ok', message: 'reading normally (decrypted)' });
     expect(seen.ok.lastTelegram.refused).toBeNull();
+    // No heap figures in the simulator: its memory is Node's, not the device's (the page then shows no heap line).
+    expect(seen.ok.heap).toBeNull();
+    expect(seen.ok).not.toHaveProperty('freeHeap');
     expect(seen.wrong.diagnosis.level).toBe('error');
     expect(seen.wrong.diagnosis.message).toMatch(/^data but wrong key\?/);
     expect(seen.wrong.lastTelegram.refused).toMatch(/wrong key/);
@@ -365,6 +525,24 @@ describe('the portal pages', () => {
     for (const f of files) expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/(src|href)=["']?(https?:)?\/\/|url\(\s*["']?(https?:)?\/\/|@import/);
   });
 
+  it("are served with the page's security headers, the script and the stylesheet too", async () => {
+    const sim = await device('portal', [], 1);
+    const c = new PortalClient(sim);
+    const answers: { [path: string]: PortalAnswer } = {};
+    const { errors } = await drive(sim, [[5000, async () => {
+      for (const path of ['/', '/index.html', '/app.js', '/app.css']) answers[path] = await c.call('GET', path);
+    }]]);
+    expect(errors).toEqual([]);
+    const security = (r: PortalAnswer) => ({ csp: r.headers['content-security-policy'], nosniff: r.headers['x-content-type-options'], cache: r.headers['cache-control'] });
+    expect(security(answers['/'])).toEqual({ csp: "default-src 'self'; frame-ancestors 'none'", nosniff: 'nosniff', cache: 'no-cache' });
+    for (const path of ['/index.html', '/app.js', '/app.css']) {
+      expect(answers[path].status, path).toBe(200);
+      expect(security(answers[path]), path).toEqual(security(answers['/']));
+    }
+    expect(answers['/app.js'].headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(answers['/app.css'].headers['content-type']).toBe('text/css; charset=utf-8');
+  }, 60_000);
+
   it('are the ESP32 build\'s resources, every one', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'manifest.json'), 'utf8'));
     expect(manifest.resources['*']).toContain('./assets/portal/*');
@@ -400,6 +578,8 @@ describe('the portal inside the XS engine', () => {
     expect(seen.key.json().secretsSet).toMatchObject({ adminPassword: true, accessPointPassword: true, meterKey: true, authKey: false });
     expect(seen.status.status).toBe(200);
     expect(seen.status.json().firmware).toBe('0.2.0');
+    // Across the XS bridge too: no heap figures from the desktop's engine.
+    expect(seen.status.json().heap).toBeNull();
     expect(seen.page.text).toContain('<title>SMGW.Lite</title>');
     for (const t of [...lines, ...Object.values(seen).map((r) => r.text)]) expect(t.toUpperCase()).not.toContain('825DC0D167DEEB63F49DAB4F31A86CC7');
   }, 60_000);

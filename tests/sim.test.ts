@@ -2,7 +2,7 @@
 // meter log says was sent is what the firmware read, whatever the UART's
 // timing; noise is rejected, silence reported.
 
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -130,6 +130,26 @@ describe('state between runs', () => {
     expect(next - last).toBeLessThan(20);
     expect(firstMismatch(second)).toBe(-1);
     expect(JSON.parse(readFileSync(join(state, 'sim.json'), 'utf8')).until).toBe(Date.parse(second.report.until));
+  });
+
+  it('the settings file, which holds the keys and passwords, is readable by its owner only; an older, readable one is tightened', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'smgw-state-'));
+    const file = join(state, 'nvs.json');
+    const mode = () => statSync(file).mode & 0o777;
+    // Created by a run: the provisioned device's meter key and Wi-Fi password are in it.
+    await simulate({ meter: 'dlms-mbus', days: 1 / 24, state });
+    expect(new FileKeyValue(file).getBytes('meterKey')).toHaveLength(16);
+    expect(mode()).toBe(0o600);
+    // A file an earlier version wrote with mode 644: opening it tightens it before anything else.
+    chmodSync(file, 0o644);
+    const kv = new FileKeyValue(file);
+    expect(mode()).toBe(0o600);
+    // A temporary file a cut left behind, readable by all, does not make the next save readable.
+    writeFileSync(file + '.tmp', '{}', { mode: 0o644 });
+    chmodSync(file + '.tmp', 0o644);
+    kv.set('wifiPassword', 'another password');
+    expect(mode()).toBe(0o600);
+    expect(new FileKeyValue(file).get('wifiPassword')).toBe('another password');
   });
 });
 

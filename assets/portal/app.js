@@ -16,7 +16,7 @@ function api(method, path, body) {
       var j = null;
       try { j = t ? JSON.parse(t) : null; } catch (e) { j = null; }
       if (r.status === 401 && path !== '/api/login') { csrf = null; show('login'); }
-      if (!r.ok) { var err = new Error((j && j.error) || ('HTTP ' + r.status)); err.status = r.status; throw err; }
+      if (!r.ok) { var err = new Error((j && j.error) || ('HTTP ' + r.status)); err.status = r.status; err.body = j; throw err; }
       return j;
     });
   });
@@ -76,19 +76,32 @@ $('logout').onclick = function (ev) {
   ev.preventDefault();
   api('POST', '/api/logout').then(function () { csrf = null; route(); }).catch(fail);
 };
-function restarting() {
+// After a restart the page asked for, the device's answer left a one-time ticket (an HttpOnly cookie only the
+// resume route gets): once the device is back, the page logs in again with it. Without one (a factory reset,
+// or the ticket too old) it shows the login form and says why.
+function restarting(reset) {
   csrf = null;
   show('restart');
+  $('restart-text').textContent = reset ? 'The gateway is erasing its settings, keys and readings, then starts again unconfigured: log in with the initial password when it is back.'
+    : 'The gateway is restarting with the new settings. This page logs in again by itself when it is back.';
+  // On the setup network the phone loses the gateway: once set up, it closes SMGW.Lite and joins the home Wi-Fi.
+  $('restart-ap').hidden = reset || location.hostname !== '192.168.4.1';
   var t0 = Date.now();
   setTimeout(function poll() {
-    fetch('/api/session', { cache: 'no-store' }).then(function (r) { if (!r.ok) throw 0; return session(); }).then(function () {
-      location.hash = '#status';
-      route();
+    fetch('/api/session', { cache: 'no-store' }).then(function (r) { if (!r.ok) throw 0; }).then(function () {
+      return api('POST', '/api/session/resume').then(function (r) {
+        csrf = r.csrf;
+        pwSet = r.passwordSet;
+        location.hash = '#status';
+        route();
+      }, function () {
+        return session().then(function () { show('login'); say(reset ? 'Reset done: log in with the initial password.' : 'The gateway is back: log in again.'); });
+      });
     }).catch(function () {
       $('restart-hint').textContent = 'Waiting ' + Math.round((Date.now() - t0) / 1000) + ' s...';
       setTimeout(poll, 1000);
     });
-  }, 4000);
+  }, 2000);
 }
 
 // ---- setup ----
@@ -100,6 +113,8 @@ function loadSetup() {
     $('wifi-ssid').value = s.wifi.ssid;
     $('wifi-set').textContent = set.wifiPassword ? 'A password is set for this network: leave empty to keep it.' : '';
     meterForm(s.meter);
+    // A detection still running (the page was reloaded): follow it, and keep Save waiting.
+    api('GET', '/api/meter/detect').then(function (d) { if (d.state === 'running' && !detecting) detected(d); }).catch(function () {});
     tag('key-set', set.meterKey);
     tag('auth-set', set.authKey);
     $('backend-now').textContent = s.uplink.url ? 'Enrolled: ' + s.uplink.deviceId + ' at ' + s.uplink.url + ' (' + s.uplink.auth + ')' : 'Not enrolled yet.';
@@ -133,14 +148,16 @@ function goStep(n) {
   window.scrollTo(0, 0);
 }
 $('back').onclick = function () { say(''); goStep(Math.max(1, step - 1)); };
+var lastError = null;
 function saveStep(name, path, body, then) {
   say('');
+  lastError = null;
   return api('POST', path, body).then(function (r) {
     if (then) then(r);
     say(NAMES[STEPS.indexOf(name)] + ': saved');
     goStep(STEPS.indexOf(name) + 1);
     return r;
-  }).catch(fail);
+  }).catch(function (e) { lastError = e; fail(e); });
 }
 $('s-password').onsubmit = function (ev) {
   ev.preventDefault();
@@ -194,28 +211,51 @@ $('m-protocol').onchange = function () {
   var d = DEFAULTS[this.value];
   meterForm({ protocol: this.value, connector: d[0], line: { baud: d[1], dataBits: d[2], parity: d[3], stopBits: 1, inverted: d[4] } });
 };
+// Auto-detect: while it listens, Save waits (it would store what the form showed before, the defaults as often
+// as not); the button stops it. A meter no telegram was seen from is saved only after "Save anyway".
+var detecting = false, unseenOk = false;
+function meterSave(text) { var b = $('s-meter').querySelector('button:not([type=button])'); b.disabled = detecting; b.textContent = text || 'Save and continue'; }
+function detected(s) {
+  var out = $('detect-state');
+  detecting = s.state === 'running';
+  $('detect').textContent = detecting ? 'Stop auto-detect' : 'Auto-detect';
+  meterSave();
+  unseenOk = false;
+  if (detecting) {
+    out.textContent = 'Trying ' + s.step + ' of ' + s.of + ': ' + s.trying + '. Save waits until it is done.';
+    out.className = 'hint';
+    return new Promise(function (ok) { setTimeout(ok, 1000); }).then(function () { return api('GET', '/api/meter/detect'); }).then(detected);
+  }
+  if (s.state === 'idle') return;
+  out.textContent = s.message;
+  out.className = 'msg' + (s.state === 'found' ? '' : ' err');
+  if (s.state === 'found') meterForm(s.meter);
+}
 $('detect').onclick = function () {
-  var b = this, out = $('detect-state');
+  var b = this;
   b.disabled = true;
-  out.textContent = 'Listening...';
-  api('POST', '/api/meter/detect').then(function poll() {
-    return api('GET', '/api/meter/detect').then(function (s) {
-      if (s.state === 'running') {
-        out.textContent = 'Trying ' + s.step + ' of ' + s.of + ': ' + s.trying;
-        return new Promise(function (ok) { setTimeout(ok, 1000); }).then(poll);
-      }
-      out.textContent = s.message;
-      out.className = 'msg' + (s.state === 'found' ? '' : ' err');
-      if (s.state === 'found') meterForm(s.meter);
-    });
-  }).catch(fail).then(function () { b.disabled = false; });
+  if (detecting) {
+    api('DELETE', '/api/meter/detect').catch(fail).then(function () { b.disabled = false; });
+    return;
+  }
+  say('');
+  $('detect-state').textContent = 'Listening...';
+  api('POST', '/api/meter/detect').then(function (s) { b.disabled = false; return detected(s); }).catch(fail).then(function () { b.disabled = false; });
 };
+$('s-meter').onchange = function (ev) { if (ev.target.id !== 'detect') { unseenOk = false; meterSave(); } };
 $('s-meter').onsubmit = function (ev) {
   ev.preventDefault();
+  if (detecting) return;
   var f = formData(this);
-  saveStep('meter', '/api/setup/meter', {
+  var body = {
     protocol: f.protocol, connector: f.connector, transport: 'auto',
     line: { baud: +f.baud, dataBits: +f.dataBits, parity: f.parity, stopBits: +f.stopBits, inverted: f.inverted }
+  };
+  if (unseenOk) body.unseen = true;
+  saveStep('meter', '/api/setup/meter', body, function () { unseenOk = false; meterSave(); }).then(function (r) {
+    if (r) return;
+    // Refused because no telegram was seen with these settings: the page says so, and the next Save stores them anyway.
+    if (lastError && lastError.body && lastError.body.unseen) { unseenOk = true; meterSave('Save anyway'); }
   });
 };
 $('s-keys').onsubmit = function (ev) {
@@ -271,7 +311,7 @@ function summary() {
 }
 $('s-finish').onsubmit = function (ev) {
   ev.preventDefault();
-  api('POST', '/api/setup/finish').then(restarting).catch(fail);
+  api('POST', '/api/setup/finish').then(function () { restarting(false); }).catch(fail);
 };
 
 // ---- status ----
@@ -297,9 +337,11 @@ function status() {
       ['Time', s.time.now ? s.time.now + ' (' + s.time.source + ')' : 'not synchronised'],
       ['Network', s.network.station ? s.network.ssid + ', ' + s.network.station : 'not connected' + (s.network.ssid ? ' (' + s.network.ssid + ')' : '')],
       ['Access point', s.network.accessPoint ? s.network.accessPoint.address + ' (' + s.network.accessPoint.reason + ')' : 'off'],
-      ['Firmware', s.firmware], ['Uptime', Math.round(s.uptime / 60000) + ' min'],
-      ['Free heap', s.freeHeap == null ? '-' : kb(s.freeHeap)]
+      ['Firmware', s.firmware], ['Uptime', Math.round(s.uptime / 60000) + ' min']
     ];
+    // The XS heap's own figures; none in the simulator, whose memory is not the device's.
+    var h = s.heap;
+    if (h) facts.push(['XS heap', h.slotsUsed.toLocaleString('en') + ' of ' + h.slotsTotal.toLocaleString('en') + ' slots, ' + kb(h.chunkBytesUsed) + ' of ' + kb(h.chunkBytesTotal) + ' chunks']);
     var dl = $('facts');
     dl.textContent = '';
     facts.forEach(function (p) { dl.appendChild(el('dt', p[0])); dl.appendChild(el('dd', p[1])); });
@@ -318,7 +360,7 @@ function status() {
     $('live-time').textContent = v.time ? 'at ' + v.time.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC') : 'time not known yet';
   }).catch(function () {});
 }
-$('banner-restart').onclick = function () { api('POST', '/api/restart').then(restarting).catch(fail); };
+$('banner-restart').onclick = function () { api('POST', '/api/restart').then(function () { restarting(false); }).catch(fail); };
 
 // ---- actions ----
 $('a-read').onclick = function () {
@@ -343,11 +385,11 @@ $('a-upload').onclick = function () {
   }).catch(function (e) { out.textContent = e.message; });
 };
 $('a-restart').onclick = function () {
-  if (confirm('Restart the gateway?')) api('POST', '/api/restart').then(restarting).catch(fail);
+  if (confirm('Restart the gateway?')) api('POST', '/api/restart').then(function () { restarting(false); }).catch(fail);
 };
 $('a-reset').onclick = function () {
   if (!confirm('Factory reset: erase all settings, keys and stored readings?')) return;
-  api('POST', '/api/factory-reset', { confirm: 'factory reset' }).then(function () { pwSet = false; restarting(); }).catch(fail);
+  api('POST', '/api/factory-reset', { confirm: 'factory reset' }).then(function () { pwSet = false; restarting(true); }).catch(fail);
 };
 
 // ---- events ----

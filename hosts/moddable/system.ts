@@ -3,7 +3,7 @@
 // setup button was held at boot, and how to restart.
 
 import heapStats from 'xs-heap';
-import type { SystemPort } from '../../src/ports/system';
+import type { HeapFigures, SystemPort } from '../../src/ports/system';
 
 export class ModdableSystem implements SystemPort {
   private readonly held: boolean;
@@ -14,9 +14,9 @@ export class ModdableSystem implements SystemPort {
     this.restartDevice = restart;
   }
 
-  freeHeap(): number | null {
+  heap(): HeapFigures {
     const h = heapStats();
-    return (h.slotsReserved - h.slots) * h.slotBytes + (h.chunksReserved - h.chunks);
+    return { slotsUsed: h.slots, slotsTotal: h.slotsReserved, chunkBytesUsed: h.chunks, chunkBytesTotal: h.chunksReserved };
   }
 
   setupButtonHeld(): boolean {

@@ -1,11 +1,18 @@
 // Key-value store on the desktop: a JSON file, replaced whole on every change
 // (written to a temporary file and renamed), so a cut never leaves half a
-// file: NVS on the device is power-safe too.
+// file: NVS on the device is power-safe too. The file holds the device's
+// secrets (meter keys, Wi-Fi and access point passwords, the uplink's key) in
+// the clear, as NVS does without encryption (docs/esp32.md): it is readable
+// by its owner only (0600), and a file an older version left readable by
+// others is tightened when opened.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { MAX_KEY_LENGTH, type KeyValuePort } from '../../src/ports/kv';
 
 type Stored = string | { hex: string };
+
+/** rw for the owner, nothing for group and others. */
+const OWNER_ONLY = 0o600;
 
 function check(key: string): void {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw new RangeError(`key "${key}" must be 1..${MAX_KEY_LENGTH} characters`);
@@ -17,7 +24,9 @@ export class FileKeyValue implements KeyValuePort {
 
   constructor(file?: string) {
     this.file = file ?? null;
-    this.data = file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { [key: string]: Stored }) : {};
+    const exists = file !== undefined && existsSync(file);
+    if (exists && (statSync(file).mode & 0o077) !== 0) chmodSync(file, OWNER_ONLY);
+    this.data = exists ? (JSON.parse(readFileSync(file, 'utf8')) as { [key: string]: Stored }) : {};
   }
 
   get(key: string): string | undefined {
@@ -50,7 +59,10 @@ export class FileKeyValue implements KeyValuePort {
 
   private save(): void {
     if (!this.file) return;
-    writeFileSync(this.file + '.tmp', JSON.stringify(this.data, null, 1));
-    renameSync(this.file + '.tmp', this.file);
+    const tmp = this.file + '.tmp';
+    // The mode applies when the file is created; a temporary file left by a cut keeps its own, hence the chmod.
+    writeFileSync(tmp, JSON.stringify(this.data, null, 1), { mode: OWNER_ONLY });
+    chmodSync(tmp, OWNER_ONLY);
+    renameSync(tmp, this.file);
   }
 }

@@ -1,8 +1,9 @@
-// System port on the desktop: the host's heap, and a restart that really
-// ends the simulated device's boot and starts the next (simulator/device.ts).
+// System port on the desktop: no heap figures (the firmware runs in Node's
+// heap, or in an xsnap engine sized otherwise than the device, so neither says
+// what the device would use), and a restart that really ends the simulated
+// device's boot and starts the next (simulator/device.ts).
 
-import { getHeapStatistics } from 'node:v8';
-import type { SystemPort } from '../../src/ports/system';
+import type { HeapFigures, SystemPort } from '../../src/ports/system';
 
 export class SimSystem implements SystemPort {
   private readonly reboot: () => void;
@@ -13,9 +14,8 @@ export class SimSystem implements SystemPort {
     this.button = setupButton;
   }
 
-  freeHeap(): number | null {
-    const h = getHeapStatistics();
-    return h.heap_size_limit - h.used_heap_size;
+  heap(): HeapFigures | undefined {
+    return undefined;
   }
 
   setupButtonHeld(): boolean {

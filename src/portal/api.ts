@@ -11,10 +11,10 @@ import { loadKeys } from '../config/settings';
 import { toHex } from '../codec/bytes';
 import { zoneNames } from '../time/zone';
 import { HttpError, json, numberParam, queryParam, stringField } from './http';
-import { sessionCookie } from './auth';
+import { RESUME_PATH, sessionCookie } from './auth';
 import { diagnose } from './diagnostics';
 import { describeMeter } from './detect';
-import { exportConfig, loadMqtt, markSetupDone, secretsSet, setAccessPointPassword, setBackend, setKeys, setMeter, setMqtt, setTaf, setWifi, wipeKeyValues } from './config';
+import { exportConfig, loadMqtt, markSetupDone, parseMeter, secretsSet, setAccessPointPassword, setBackend, setKeys, setMeter, setMqtt, setTaf, setWifi, wipeKeyValues } from './config';
 
 /** Most log entries one request returns (the device's HTTP server builds the body in RAM). */
 const MAX_ENTRIES_PER_REQUEST = 100;
@@ -56,6 +56,12 @@ export function registerRoutes(router: Router, portal: Portal): void {
     if (!r.ok) return json(r.status, { error: r.error, retryAfter: r.retryAfter }, r.retryAfter ? { 'retry-after': String(r.retryAfter) } : {});
     return json(200, { csrf: r.session.csrf, configured: portal.configured, passwordSet: portal.auth.hasPassword }, { 'set-cookie': sessionCookie(r.session) });
   });
+  // After a restart the portal asked for: the page that asked is logged in again by its ticket (src/portal/auth.ts).
+  router.add('POST', RESUME_PATH, 'public', (ctx) => {
+    const session = portal.auth.resume(ctx.request);
+    if (!session) return json(401, { error: 'log in again' });
+    return json(200, { csrf: session.csrf, configured: portal.configured, passwordSet: portal.auth.hasPassword }, { 'set-cookie': sessionCookie(session) });
+  });
   router.add('POST', '/api/logout', 'session', (ctx) => {
     portal.auth.logout(ctx.session!);
     return json(200, { loggedIn: false }, { 'set-cookie': sessionCookie(null) });
@@ -74,7 +80,8 @@ export function registerRoutes(router: Router, portal: Portal): void {
       diagnosis: diagnose(g.reader.stats, uptime, portal.readerSince, encrypted),
       lastTelegram: t ? { ageMs: uptime - t.at, hex: toHex(t.bytes), refused: t.refused } : null,
       meterDescription: describeMeter(g.settings.meter),
-      freeHeap: system.freeHeap(),
+      // null where the host has no figures of the device's heap (a host's own memory would mislead).
+      heap: system.heap() ?? null,
       network: { station: network.address(), ssid: g.settings.wifi.ssid, accessPoint: portal.ap.reason ? { address: portal.ap.address, reason: portal.ap.reason } : null },
       portal: { configured: portal.configured, restartNeeded: portal.restartNeeded },
     });
@@ -114,7 +121,7 @@ export function registerRoutes(router: Router, portal: Portal): void {
   router.add('POST', '/api/restart', 'session', () => {
     g.event('config', 'restart asked for in the portal');
     restartSoon('the portal\'s restart button');
-    return json(202, { restarting: true });
+    return json(202, { restarting: true }, { 'set-cookie': portal.auth.resumeCookie() });
   });
   router.add('POST', '/api/factory-reset', 'session', (ctx) => {
     if (ctx.body().confirm !== 'factory reset') throw new HttpError(400, 'confirm with "factory reset"');
@@ -187,10 +194,28 @@ export function registerRoutes(router: Router, portal: Portal): void {
     return json(202, portal.detector.state);
   });
   router.add('GET', '/api/meter/detect', 'session', () => json(200, portal.detector.state));
+  // Stopped by the user: the gateway gets the line back, the settings stay as they were.
+  router.add('DELETE', '/api/meter/detect', 'session', () => {
+    if (portal.detector.running) {
+      portal.detector.stop();
+      portal.detector.state = { state: 'none', message: 'auto-detect stopped: enter the settings by hand, or run it again' };
+      g.startReader();
+      portal.readerSince = clock.uptime();
+    }
+    return json(200, portal.detector.state);
+  });
   router.add('POST', '/api/setup/meter', 'session', (ctx) => {
     owner();
-    g.settings = setMeter(kv, g.settings, ctx.body());
-    portal.changed('meter: ' + describeMeter(g.settings.meter));
+    // Saving now would store what the form showed before detection ended (the defaults, often): wait for it.
+    if (portal.detector.running) return json(409, { error: 'auto-detect is still listening: wait for its result (or stop it) before saving the meter', detecting: true });
+    const body = ctx.body();
+    const meter = parseMeter(body);
+    // A meter no telegram was seen from is saved only when the owner says so after being told.
+    if (!portal.seen(meter) && body.unseen !== true) {
+      return json(409, { error: `no telegram has been seen with ${describeMeter(meter)}: run Auto-detect, check the settings, or save anyway`, unseen: true });
+    }
+    g.settings = setMeter(kv, g.settings, body);
+    portal.changed('meter: ' + describeMeter(g.settings.meter) + (portal.seen(meter) ? '' : ' (saved before any telegram was seen with it)'));
     return json(200, { meter: g.settings.meter, description: describeMeter(g.settings.meter) });
   });
   router.add('POST', '/api/setup/keys', 'session', (ctx) => {
@@ -227,6 +252,6 @@ export function registerRoutes(router: Router, portal: Portal): void {
     markSetupDone(kv);
     portal.changed('setup finished');
     restartSoon('setup finished in the portal');
-    return json(202, { restarting: true });
+    return json(202, { restarting: true }, { 'set-cookie': portal.auth.resumeCookie() });
   });
 }

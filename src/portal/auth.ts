@@ -31,6 +31,22 @@ export const INITIAL_PASSWORD = 'smgw-lite-setup';
 export const HASH_KEY = 'adminHash';
 export const SESSION_COOKIE = 'smgw_session';
 
+/**
+ * Across a restart the portal asked for, the page that asked logs in again by
+ * itself: the restart's answer gives it a one-time ticket in an HttpOnly
+ * cookie that only the resume route receives, the key-value store keeps the
+ * ticket's SHA-256 for the next boot, and that boot takes it into RAM (and off
+ * the store) and accepts it once, for a few minutes. Sessions themselves stay
+ * in RAM only.
+ */
+export const RESUME_KEY = 'resumeTicket';
+export const RESUME_COOKIE = 'smgw_resume';
+export const RESUME_PATH = '/api/session/resume';
+/** How long after the boot the ticket is accepted: the page polls every second once the device answers. */
+export const RESUME_MS = 5 * 60000;
+/** How long the browser keeps the ticket's cookie: a restart with a slow Wi-Fi, and some. */
+const RESUME_COOKIE_S = 600;
+
 /** Login attempts allowed per window; more are refused with 429 until the oldest leaves the window. */
 export const LOGIN_BURST = 5;
 export const LOGIN_WINDOW_MS = 60000;
@@ -67,6 +83,8 @@ export class Auth {
   private readonly clock: ClockPort;
   private sessions: Session[] = [];
   private attempts: number[] = [];
+  /** The ticket the boot before left, as its SHA-256, until it is used or too old. */
+  private ticket: { hash: Uint8Array; until: number } | null = null;
 
   constructor(kv: KeyValuePort, crypto: CryptoPort, clock: ClockPort) {
     this.kv = kv;
@@ -85,6 +103,7 @@ export class Auth {
     this.kv.set(HASH_KEY, hashPassword(this.crypto, password));
     // Whoever was logged in with the old password is logged out; the caller logs in again.
     this.sessions = [];
+    this.ticket = null;
   }
 
   verify(password: string): boolean {
@@ -128,12 +147,43 @@ export class Auth {
     return null;
   }
 
+  /** At boot: takes the ticket the boot before left (its hash) off the store; it is good for this boot only. */
+  takeResumeTicket(): void {
+    const stored = this.kv.get(RESUME_KEY);
+    if (stored == null) return;
+    this.kv.delete(RESUME_KEY);
+    const hash = fromHex(stored);
+    if (hash && hash.length === 32) this.ticket = { hash, until: this.clock.uptime() + RESUME_MS };
+  }
+
+  /** Before a restart the owner asked for: a one-time ticket for the next boot, as the cookie that carries it. */
+  resumeCookie(): string {
+    const ticket = this.crypto.random(16);
+    this.kv.set(RESUME_KEY, toHex(this.crypto.sha256(ticket)));
+    return `${RESUME_COOKIE}=${toHex(ticket)}; Path=${RESUME_PATH}; HttpOnly; SameSite=Strict; Max-Age=${RESUME_COOKIE_S}`;
+  }
+
+  /**
+   * A new session for the request whose cookie carries this boot's ticket, which is then spent; null
+   * otherwise. A request without the ticket does not spend it.
+   */
+  resume(request: HttpRequest): Session | null {
+    const t = this.ticket;
+    const text = cookie(request, RESUME_COOKIE);
+    const ticket = text && text.length === 32 ? fromHex(text) : null;
+    if (!t || !ticket || this.clock.uptime() > t.until) return null;
+    if (!sameBytes(this.crypto.sha256(ticket), t.hash)) return null;
+    this.ticket = null;
+    return this.open();
+  }
+
   logout(session: Session): void {
     this.sessions = this.sessions.filter((s) => s !== session);
   }
 
   logoutAll(): void {
     this.sessions = [];
+    this.ticket = null;
   }
 }
 

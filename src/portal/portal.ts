@@ -11,7 +11,8 @@ import { Router } from './router';
 import { json, splitPath, text, redirect } from './http';
 import { answerProbe, isProbe } from './probes';
 import { AP_PASSWORD_KEY, setupDone } from './config';
-import { Detector } from './detect';
+import { Detector, sameLine } from './detect';
+import type { MeterSettings } from '../config/settings';
 import { registerRoutes } from './api';
 
 const CONTENT_TYPES: { [ext: string]: string } = {
@@ -64,6 +65,7 @@ export class Portal {
       // Noise that never framed has no bytes to show: the last framed telegram stays.
       if (telegram) this.lastTelegram = { bytes: telegram.slice(0, TELEGRAM_KEPT), at: clock.uptime(), refused: error.message };
     });
+    this.auth.takeResumeTicket();
     const configured = this.configured;
     const apPassword = (configured ? kv.get(AP_PASSWORD_KEY) : undefined) ?? INITIAL_PASSWORD;
     this.ap.start(configured, g.settings.wifi.ssid, apPassword, (line) => g.ports.log(line));
@@ -109,6 +111,17 @@ export class Portal {
       },
       body,
     };
+  }
+
+  /**
+   * Whether telegrams have been seen with these meter settings: auto-detect found them with exactly these,
+   * or the gateway's reader, reading with these, has framed some (decoded or not: the line works).
+   */
+  seen(meter: MeterSettings): boolean {
+    const found = this.detector.found;
+    if (found && sameLine(found, meter)) return true;
+    const g = this.gateway;
+    return g.readerMeter !== null && sameLine(g.readerMeter, meter) && g.readerHeardTelegrams;
   }
 
   /** Config changed: noted in the event log (never with a secret) and applied at the next restart. */

@@ -12,7 +12,8 @@ export interface PortalAnswer {
 }
 
 export class PortalClient {
-  cookie = '';
+  /** The cookies the portal set, by name, as a browser keeps them (paths aside); sent together. */
+  cookies = new Map<string, string>();
   csrf = '';
   private readonly sim: Simulation;
 
@@ -23,7 +24,7 @@ export class PortalClient {
   /** Sends a request as the page would (the session cookie, and the CSRF token on POST); `headers` may override both. */
   async call(method: string, path: string, body?: unknown, headers: { [name: string]: string } = {}): Promise<PortalAnswer> {
     const h: { [name: string]: string } = {};
-    if (this.cookie) h.cookie = this.cookie;
+    if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (this.csrf && method !== 'GET') h['x-csrf-token'] = this.csrf;
     if (body !== undefined) h['content-type'] = 'application/json';
     Object.assign(h, headers);
@@ -31,7 +32,11 @@ export class PortalClient {
     const bytes = body === undefined ? null : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
     const r: HttpResponse = await this.sim.world.servers.handle(80, { method, path, headers: h, body: bytes });
     const setCookie = r.headers['set-cookie'];
-    if (setCookie) this.cookie = /Max-Age=0/.test(setCookie) ? '' : setCookie.split(';')[0];
+    if (setCookie) {
+      const [name, value] = setCookie.split(';')[0].split('=');
+      if (/Max-Age=0/.test(setCookie)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
     const text = typeof r.body === 'string' ? r.body : new TextDecoder().decode(r.body);
     return { status: r.status, headers: r.headers, text, json: () => JSON.parse(text) };
   }

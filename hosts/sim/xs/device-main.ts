@@ -71,7 +71,7 @@ function ports(): Ports {
       },
     },
     assets: proxy('assets', ['get', 'names']),
-    system: proxy('system', ['freeHeap', 'setupButtonHeld', 'restart']),
+    system: proxy('system', ['heap', 'setupButtonHeld', 'restart']),
     log: (line: string) => {
       call('log', 'line', [line]);
     },
