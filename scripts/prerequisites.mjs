@@ -117,7 +117,7 @@ export function installCommand(names, { root = process.getuid?.() === 0, apt = e
 }
 
 function describe(failed) {
-  return failed.map(({ kind, arg }) => (kind === 'command' ? `no ${arg} on PATH` : kind === 'file' ? `no ${arg}` : 'mbedtls headers/libmbedcrypto not found by gcc')).join(', ');
+  return failed.map(({ kind, arg }) => (kind === 'command' ? `no ${arg} on PATH` : kind === 'file' ? `no ${arg}` : 'no mbedtls headers and libmbedcrypto to compile against')).join(', ');
 }
 
 /** The lines to print for what is missing (none when all is there). */
