@@ -7,6 +7,9 @@ export interface InstallOptions { root?: boolean; apt?: boolean }
 
 export const ROOT: string;
 export const LIST: string;
+export const SHARED_FILES: string[];
+export function missingSharedFiles(root?: string): string[];
+export function reportSharedFiles(files: string[]): string[];
 export function parseSystemPackages(text: string, source?: string): SystemPackage[];
 export function readSystemPackages(file?: string): SystemPackage[];
 export function onPath(name: string, path?: string): string | null;

@@ -5,7 +5,7 @@
 // (or skipping) tests minutes later, deep in their output. The README runs it before `npm ci`, which
 // itself needs the compiler: so this file uses nothing but Node's own modules.
 //
-//   node scripts/prerequisites.mjs             check; exit 1 with one line per missing package
+//   node scripts/prerequisites.mjs             check; exit 1 with one line per missing package (or shared file)
 //   node scripts/prerequisites.mjs --missing   only the names of the missing packages, one a line (for .ci/run)
 //   node scripts/prerequisites.mjs --packages  the names of all the packages, one a line
 
@@ -17,6 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 export const LIST = join(ROOT, 'system-packages.txt');
+
+/** Not a package, but as needed: the decoder, native and XS tests read the real-meter vectors kept beside the repository. */
+export const SHARED_FILES = ['../shared/vectors/public.json'];
 
 const PROBE_KINDS = ['command', 'file', 'mbedtls'];
 
@@ -110,6 +113,11 @@ export function missingPackages(packages = readSystemPackages(), env = process.e
   return missing;
 }
 
+/** The files of SHARED_FILES (relative to the repository at `root`) that are not there. */
+export function missingSharedFiles(root = ROOT) {
+  return SHARED_FILES.filter((f) => !existsSync(join(root, f)));
+}
+
 /** The command that installs the named packages on this machine. */
 export function installCommand(names, { root = process.getuid?.() === 0, apt = existsSync('/etc/debian_version') } = {}) {
   const cmd = `${root ? '' : 'sudo '}apt-get install ${names.join(' ')}`;
@@ -132,6 +140,11 @@ export function report(missing, options) {
   return lines;
 }
 
+/** The lines to print for the shared files that are missing. */
+export function reportSharedFiles(files) {
+  return files.map((f) => `missing: ${f} (the real-meter vectors the decoder, native and XS tests read): lay the project's shared/ folder beside the repository`);
+}
+
 function main(args) {
   const packages = readSystemPackages();
   if (args.includes('--packages')) {
@@ -143,9 +156,9 @@ function main(args) {
     for (const m of missing) console.log(m.name);
     return 0;
   }
-  const lines = report(missing);
+  const lines = [...report(missing), ...reportSharedFiles(missingSharedFiles())];
   if (lines.length === 0) {
-    console.log(`system prerequisites: ${packages.map((p) => p.name).join(', ')} are there`);
+    console.log(`system prerequisites: ${packages.map((p) => p.name).join(', ')} are there, and ${SHARED_FILES.join(', ')}`);
     return 0;
   }
   for (const l of lines) console.error(l);

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LIST, ROOT, installCommand, missingPackages, onPath, parseSystemPackages, readSystemPackages, report } from '../scripts/prerequisites.mjs';
+import { LIST, ROOT, SHARED_FILES, installCommand, missingPackages, missingSharedFiles, onPath, parseSystemPackages, readSystemPackages, report, reportSharedFiles } from '../scripts/prerequisites.mjs';
 
 const SCRIPT = join(ROOT, 'scripts', 'prerequisites.mjs');
 
@@ -64,7 +64,7 @@ describe('scripts/prerequisites.mjs', () => {
     expect(missingPackages()).toEqual([]);
     const r = run([]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('system prerequisites: build-essential, python3, libmbedtls-dev, chromium are there\n');
+    expect(r.stdout).toBe('system prerequisites: build-essential, python3, libmbedtls-dev, chromium are there, and ../shared/vectors/public.json\n');
     expect(r.stderr).toBe('');
     expect(run(['--missing']).stdout).toBe('');
     expect(run(['--packages']).stdout).toBe('build-essential\npython3\nlibmbedtls-dev\nchromium\n');
@@ -101,6 +101,15 @@ describe('scripts/prerequisites.mjs', () => {
     expect(installCommand(['a', 'b'], { root: false, apt: true })).toBe('sudo apt-get install a b');
     expect(installCommand(['a'], { root: true, apt: true })).toBe('apt-get install a');
     expect(installCommand(['a'], { root: true, apt: false })).toBe("apt-get install a (Debian's names; install your system's equivalent)");
+  });
+
+  it('names the shared vectors where the repository has none beside it', () => {
+    expect(missingSharedFiles()).toEqual([]);
+    const lonely = join(mkdtempSync(join(tmpdir(), 'smgw-prereq-root-')), 'smgw-lite');
+    expect(missingSharedFiles(lonely)).toEqual(SHARED_FILES);
+    expect(reportSharedFiles(missingSharedFiles(lonely))).toEqual([
+      "missing: ../shared/vectors/public.json (the real-meter vectors the decoder, native and XS tests read): lay the project's shared/ folder beside the repository",
+    ]);
   });
 
   it('names the list it reads', () => {
