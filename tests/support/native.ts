@@ -1,6 +1,8 @@
 // Builds the native modules' host-testable parts with gcc: the AES-GCM core
-// and the digest core against Debian's mbedtls (libmbedtls-dev), and syntax checks of the XS
-// bindings against the XS headers @agoric/xsnap ships.
+// and the digest core against the system's mbedtls (Debian's libmbedtls-dev: no package on the npm
+// registry ships mbedtls' sources or headers), and syntax checks of the XS bindings against the XS
+// headers @agoric/xsnap ships. What gcc needs is in system-packages.txt; a test run on a machine
+// without it fails naming the package, as `npm test`'s first step does, rather than in gcc's output.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -8,12 +10,21 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { repositoryRoot } from '../../cli/paths';
+import { missingPackages, readSystemPackages, report } from '../../scripts/prerequisites.mjs';
 
 export const ROOT = repositoryRoot();
 const require = createRequire(import.meta.url);
 
 export function xsIncludes(): string {
   return join(dirname(require.resolve('@agoric/xsnap/package.json')), 'moddable', 'xs', 'includes');
+}
+
+/** Throws, one line per package as scripts/prerequisites.mjs puts it, where one of `names` is not installed. */
+function requireSystemPackages(names: string[]): void {
+  const listed = readSystemPackages().filter((p) => names.includes(p.name));
+  if (listed.length !== names.length) throw new Error(`system-packages.txt lists ${listed.map((p) => p.name).join(', ') || 'none'} of ${names.join(', ')}`);
+  const missing = missingPackages(listed);
+  if (missing.length) throw new Error(report(missing).join('\n'));
 }
 
 function gcc(args: string[]): void {
@@ -23,6 +34,7 @@ function gcc(args: string[]): void {
 
 /** Compiles modules/aes-gcm's core with its test driver; returns the executable's path. */
 export function buildAesGcmDriver(): string {
+  requireSystemPackages(['build-essential', 'libmbedtls-dev']);
   const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), 'aes-gcm-test');
   gcc(['-O2', '-Wall', '-Wextra', '-Werror', '-Imodules/aes-gcm', 'modules/aes-gcm/aes-gcm-core.c', 'modules/aes-gcm/test/aes-gcm-test.c', '-lmbedcrypto', '-o', out]);
   return out;
@@ -30,6 +42,7 @@ export function buildAesGcmDriver(): string {
 
 /** Compiles modules/digest's core with its test driver; returns the executable's path. */
 export function buildDigestDriver(): string {
+  requireSystemPackages(['build-essential', 'libmbedtls-dev']);
   const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), 'digest-test');
   gcc(['-O2', '-Wall', '-Wextra', '-Werror', '-Imodules/digest', 'modules/digest/digest-core.c', 'modules/digest/test/digest-test.c', '-lmbedcrypto', '-o', out]);
   return out;
@@ -37,6 +50,7 @@ export function buildDigestDriver(): string {
 
 /** Compiles a native binding as far as the XS headers allow, without linking (the device runtime provides the rest). */
 export function checkBinding(source: string, includes: string[] = []): void {
+  requireSystemPackages(['build-essential']);
   gcc(['-fsyntax-only', '-include', 'stddef.h', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror', `-I${xsIncludes()}`, '-Itests/native/shim', ...includes.map((i) => `-I${i}`), source]);
 }
 
