@@ -88,7 +88,7 @@ export function benchNative(): Row[] {
   const f = footprint();
   if (f) {
     rows.push({ section: SECTION, name: 'esp32 app: bytecode in the XS link output', value: f.bytecode / 1024, unit: 'KB', note: 'mc.xs.c, SDK and app modules' });
-    rows.push({ section: SECTION, name: "esp32 app: smgw-lite's own modules (xsc output)", value: f.ours / 1024, unit: 'KB', note: 'src/ and hosts/esp32/' });
+    rows.push({ section: SECTION, name: "esp32 app: smgw-lite's own modules (xsc output)", value: f.ours / 1024, unit: 'KB', note: 'src/ and hosts/moddable/' });
     rows.push({ section: SECTION, name: 'esp32 app: preloaded instances', value: f.instances, unit: 'instances', note: 'in flash, from the XS link' });
   } else {
     rows.push({ section: SECTION, name: 'esp32 app: bytecode in the XS link output', value: NaN, unit: 'KB', note: 'not measured: set MODDABLE (a built Moddable SDK) and IDF_PATH' });

@@ -1,7 +1,7 @@
 // npm run test:moddable: the firmware on Moddable's own runtime, end to end.
 // It builds the app for lin (`mcconfig -m -p lin`), runs it in mcsim under Xvfb
 // with its meter port on a pty that a virtual meter (`smgw meter`) writes to,
-// sets it up through its portal as the wizard does, takes readings on demand,
+// sets it up through its portal as the wizard does (auto-detect included), takes readings on demand,
 // uploads them to the real backend (`smgw backend`, SQLite) over Moddable's
 // TLS with the device's client certificate, kills mcsim mid-work and starts it
 // again, and checks the backend against what the meter sent. The XS heap's
@@ -267,18 +267,21 @@ class Device {
   start(): Proc {
     const release = join(this.lib, '../..');
     const p = new Proc('stdbuf', ['-o0', join(TOOLS, 'mcsim'), release, this.lib], { cwd: this.dir, env: { ...process.env, DISPLAY: this.display }, log: join(this.dir, 'mcsim.log') });
-    p.child.stdout!.on('data', (chunk: Buffer) => {
-      for (const m of chunk.toString('utf8').matchAll(/xs-heap: slots (\d+) peak (\d+) reserved (\d+) \((\d+) B each\); chunks (\d+) peak (\d+) reserved (\d+)/g)) {
-        const [, slots, slotsPeak, slotsReserved, slotBytes, chunks, chunksPeak, chunksReserved] = m.map(Number);
-        this.heap.push({ slots, slotsPeak, slotsReserved, slotBytes, chunks, chunksPeak, chunksReserved });
-      }
-    });
     this.proc = p;
     return p;
   }
 
   kill(): void {
     this.proc?.child.kill('SIGKILL');
+  }
+
+  /** Every heap line the lin build traced, from its log (all its boots). */
+  readHeap(): void {
+    const text = readFileSync(join(this.dir, 'mcsim.log'), 'utf8');
+    for (const m of text.matchAll(/xs-heap: slots (\d+) peak (\d+) reserved (\d+) \((\d+) B each\); chunks (\d+) peak (\d+) reserved (\d+)/g)) {
+      const [, slots, slotsPeak, slotsReserved, slotBytes, chunks, chunksPeak, chunksReserved] = m.map(Number);
+      this.heap.push({ slots, slotsPeak, slotsReserved, slotBytes, chunks, chunksPeak, chunksReserved });
+    }
   }
 }
 
@@ -340,7 +343,15 @@ async function runCase(c: MeterCase, backend: Backend, householdId: string, lib:
   await portal.login(INITIAL_PASSWORD);
   await portal.ok('POST', '/api/setup/password', { password: ADMIN_PASSWORD, apPassword: 'moddable-ap-22' });
   await portal.ok('POST', '/api/setup/wifi', { ssid: 'Home', password: 'correct horse battery' });
-  await portal.ok('POST', '/api/setup/meter', c.setup);
+  // Auto-detect, as the wizard does; on lin the line format is not set, so the first setting that hears frames on the right connector wins.
+  await portal.ok('POST', '/api/meter/detect');
+  const found = await until(`${c.kind}: auto-detect`, async () => {
+    const d = await portal.ok('GET', '/api/meter/detect');
+    if (d.state === 'none') throw new Error(`auto-detect found nothing: ${d.message}`);
+    return d.state === 'found' ? d : undefined;
+  }, 180_000);
+  if (found.meter.protocol !== c.setup.protocol || found.meter.connector !== c.setup.connector) throw new Error(`${c.kind}: auto-detect found ${found.description}`);
+  await portal.ok('POST', '/api/setup/meter', found.meter);
   if (c.key) await portal.ok('POST', '/api/setup/keys', { key: c.key });
   await portal.ok('POST', '/api/setup/backend', { bundle: JSON.stringify(bundle) });
   await portal.ok('POST', '/api/setup/taf', { period: 15, live: 2, zone: 'Europe/Berlin', sntp: '127.0.0.1' });
@@ -421,6 +432,7 @@ async function runCase(c: MeterCase, backend: Backend, householdId: string, lib:
   say(`${c.kind}: after revocation the backend refuses the device (${refused.lastError}); its reading waits on the device`);
   device.kill();
   pty.child.kill('SIGKILL');
+  device.readHeap();
   return { delivered: held.length, lost, duplicated, device };
 }
 
@@ -451,4 +463,8 @@ async function main(): Promise<void> {
   if (lost || duplicated) process.exitCode = 1;
 }
 
-main().catch((e: unknown) => fail((e as Error).message));
+// The backend, Xvfb and the meters are children with pipes open: end them (cleanup, on exit) rather than wait.
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (e: unknown) => fail((e as Error).message),
+);
