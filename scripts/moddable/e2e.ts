@@ -413,8 +413,14 @@ async function runCase(c: MeterCase, backend: Backend, householdId: string, lib:
   const lost = acknowledged.filter((t) => !held.some((x) => x.time === t)).length;
   const times = held.map((r) => `${r.kind} ${r.time}`);
   const duplicated = times.length - new Set(times).size;
+  // The status page's heap line: the XS heap's own figures on Moddable.
+  const heapShown = (await portal.ok('GET', '/api/status')).heap;
+  if (!(heapShown?.slotsTotal > 0 && heapShown.slotsUsed > 0 && heapShown.chunkBytesTotal > 0)) throw new Error(`${c.kind}: /api/status shows no XS heap: ${JSON.stringify(heapShown)}`);
   // The device's own log and the backend agree entry for entry.
-  const log = (await portal.ok('GET', '/api/readings?from=1&limit=64')) as { entries: { time?: string; kind?: string }[] };
+  const log = (await portal.ok('GET', '/api/readings?from=1&limit=64')) as { cursor: number; entries: { seq: number; type: string; time?: string }[] };
+  const uploaded = log.entries.filter((e) => e.type === 'reading' && e.seq <= log.cursor).map((e) => e.time!).sort();
+  const backendTimes = held.map((r) => r.time).sort();
+  if (JSON.stringify(uploaded) !== JSON.stringify(backendTimes)) throw new Error(`${c.kind}: the device's acknowledged readings ${uploaded.join(', ')} are not the backend's ${backendTimes.join(', ')}`);
   say(`${c.kind}: ${held.length} readings in the backend (${demandHeld.length} on demand), the device's log ${log.entries.length} entries`);
 
   // A revoked device is refused: the next upload fails, and its reading stays on the device.
