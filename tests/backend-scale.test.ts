@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
+import { freePort } from './support/free-port';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,14 +18,6 @@ import { workload } from './support/log';
 
 const pg = await pgReachable();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function call(url: string, ca: string, token: string, body?: Uint8Array | string, type = 'application/json'): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {

@@ -11,7 +11,7 @@
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
+import { freePort } from './support/free-port';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,16 +22,6 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(__dirname, '..', 'test-results', 'portal');
 const PASSWORD = 'my-own-portal-pw';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** A request to the backend over HTTPS, checked against its CA, as its admin or household. */
 function backend(url: string, ca: string, token: string, method: string, path: string, body?: object): Promise<{ status: number; json: any }> {

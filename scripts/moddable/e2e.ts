@@ -15,7 +15,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../tests/support/free-port';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -94,27 +94,19 @@ class Proc {
   waitFor(re: RegExp, what: string, limitMs = 120_000, from = 0): Promise<RegExpExecArray> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no "${what}" within ${limitMs / 1000} s; last lines:\n${this.lines.slice(-15).join('\n')}`)), limitMs);
+      const ended = (code: number | null, signal: string | null) => reject(new Error(`${what}: the process ended (${code ?? signal}) first; last lines:\n${this.lines.slice(-15).join('\n')}`));
       const done = (m: RegExpExecArray) => {
         clearTimeout(timer);
+        this.child.off('exit', ended);
         resolve(m);
       };
       this.waiters.push({ re, from, resolve: done });
-      this.child.once('exit', (code, signal) => reject(new Error(`${what}: the process ended (${code ?? signal}) first; last lines:\n${this.lines.slice(-15).join('\n')}`)));
+      this.child.once('exit', ended);
       this.check();
     });
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** An SNTP server on 127.0.0.1:123 answering with this machine's clock (the device's time server in the test). */
 function sntpServer(): Promise<void> {
