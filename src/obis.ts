@@ -9,17 +9,19 @@ export function obisKey(a: number, b: number, c: number, d: number, e: number, f
 // A meter sends the same few dozen codes in every telegram: their keys are
 // built once and then looked up (a string built from six numbers costs more
 // bytecodes on XS than everything else done with the value). Bounded, so
-// that hostile input cannot grow it.
-const KEYS = new Map<number, string>();
+// that hostile input cannot grow it. Made on first use, not when the module
+// loads: on the device a Map created while preloading is in flash, read-only.
+let KEYS: Map<number, string> | null = null;
 const MAX_KEYS = 128;
 
 /** The key for a 6-byte OBIS octet string at `at`. */
 export function obisFromBytes(bytes: Uint8Array, at: number): string {
   const id = (((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0) * 65536 + ((bytes[at + 4] << 8) | bytes[at + 5]);
-  let key = KEYS.get(id);
+  const keys = (KEYS ??= new Map());
+  let key = keys.get(id);
   if (key === undefined) {
     key = obisKey(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3], bytes[at + 4], bytes[at + 5]);
-    if (KEYS.size < MAX_KEYS) KEYS.set(id, key);
+    if (keys.size < MAX_KEYS) keys.set(id, key);
   }
   return key;
 }

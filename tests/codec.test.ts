@@ -9,6 +9,7 @@ import { fromLocal, isoUtc, toLocal, utcOffset } from '../src/time/zone';
 import { cosemDateTime } from '../src/meter/dlms/cosem-time';
 import { putUtf8, utf8, utf8Decode, utf8Encode } from '../src/codec/utf8';
 import fc from 'fast-check';
+import { jsonText } from '../src/codec/json';
 
 const check = new TextEncoder().encode('123456789');
 
@@ -150,5 +151,15 @@ describe('UTF-8 without TextEncoder', () => {
       expect(utf8Decode(b), hex).toBeNull();
       expect(utf8(b, 0, b.length), hex).toContain('\ufffd');
     }
+  });
+});
+
+describe('jsonText (JSON that never hands XS a preloaded object)', () => {
+  it('is JSON.stringify for any JSON value: nesting, arrays, null, unicode', () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => jsonText(v) === JSON.stringify(v)), { numRuns: 500 });
+  });
+  it('leaves out what JSON.stringify leaves out, and uses toJSON', () => {
+    const v = { a: undefined, f: () => 1, d: new Date(Date.UTC(2026, 11, 4)), list: [undefined, 1], nested: { frozen: Object.freeze({ x: [1, { y: 2 }] }) } };
+    expect(jsonText(v)).toBe(JSON.stringify(v));
   });
 });

@@ -10,6 +10,7 @@ import type { Connector, LineSettings } from '../ports/serial';
 import { DEFAULT_ZONE, isKnownZone } from '../time/zone';
 import { validTaf, type TafSettings } from '../taf/settings';
 import { DEFAULT_LIVE_PUSH, DEFAULT_WINDOW, minutesOf, type UplinkSettings } from '../uplink/uplink';
+import { jsonText } from '../codec/json';
 
 export interface MeterSettings {
   protocol: Protocol;
@@ -101,7 +102,7 @@ export function loadSettings(kv: KeyValuePort): Settings {
 }
 
 export function saveSettings(kv: KeyValuePort, settings: Settings): void {
-  kv.set(SETTINGS_KEY, JSON.stringify(settings));
+  kv.set(SETTINGS_KEY, jsonText(settings));
 }
 
 export interface MeterKeys {

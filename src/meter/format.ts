@@ -3,6 +3,7 @@
 
 import { isoUtc } from '../time/zone';
 import type { Reading } from './reading';
+import { jsonText } from '../codec/json';
 
 export function readingJson(r: Reading): string {
   const values: { [obis: string]: unknown } = {};
@@ -13,7 +14,7 @@ export function readingJson(r: Reading): string {
     } else if (v.text !== undefined) values[key] = { text: v.text };
     else values[key] = { hex: v.hex };
   }
-  return JSON.stringify({
+  return jsonText({
     protocol: r.protocol,
     meterId: r.meterId,
     time: r.time === null ? null : isoUtc(r.time),

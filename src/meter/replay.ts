@@ -10,6 +10,7 @@
 // before a power cut could pass once after it; an older one never does.
 
 import type { KeyValuePort } from '../ports/kv';
+import { jsonText } from '../codec/json';
 
 const KV_KEY = 'frameCounters';
 /** System titles remembered (an M-Bus line can carry several meters; more is not a gateway's job). */
@@ -53,7 +54,7 @@ export class ReplayGuard {
   /** Writes the counters when they changed. */
   save(): void {
     if (!this.dirty) return;
-    this.kv.set(KV_KEY, JSON.stringify(this.counters));
+    this.kv.set(KV_KEY, jsonText(this.counters));
     this.dirty = false;
   }
 }

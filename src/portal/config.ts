@@ -11,6 +11,7 @@ import { validTaf } from '../taf/settings';
 import { applyBundle, BundleError, UPLINK_CA, UPLINK_CERT, UPLINK_KEY, UPLINK_TOKEN } from '../uplink/enrolment';
 import { HttpError, stringField } from './http';
 import { HASH_KEY } from './auth';
+import { jsonText } from '../codec/json';
 
 export const PORTAL_KEY = 'portal';
 export const AP_PASSWORD_KEY = 'apPassword';
@@ -40,7 +41,7 @@ export function setupDone(kv: KeyValuePort): boolean {
 }
 
 export function markSetupDone(kv: KeyValuePort): void {
-  kv.set(PORTAL_KEY, JSON.stringify({ setup: true }));
+  kv.set(PORTAL_KEY, jsonText({ setup: true }));
 }
 
 export function setWifi(kv: KeyValuePort, settings: Settings, body: Body): Settings {
@@ -168,7 +169,7 @@ export function setMqtt(kv: KeyValuePort, body: Body): void {
   const user = stringField(body, 'user', 64, false);
   const topic = stringField(body, 'topic', 64, false) || 'smgw';
   const password = stringField(body, 'password', 64, false);
-  kv.set(MQTT_KEY, JSON.stringify({ host, port, user, topic }));
+  kv.set(MQTT_KEY, jsonText({ host, port, user, topic }));
   if (password) kv.set(MQTT_PASSWORD_KEY, password);
 }
 

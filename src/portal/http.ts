@@ -3,6 +3,7 @@
 
 import type { HttpRequest, HttpResponse } from '../ports/http';
 import { utf8Decode } from '../codec/utf8';
+import { jsonText } from '../codec/json';
 
 /** Largest JSON body the portal reads: an enrolment bundle (CA, certificate, RSA key in base64) is about 6 KB. */
 export const MAX_JSON_BODY = 8 * 1024;
@@ -21,7 +22,7 @@ export class HttpError extends Error {
 const NO_STORE = { 'cache-control': 'no-store' };
 
 export function json(status: number, body: unknown, headers: { [name: string]: string } = {}): HttpResponse {
-  return { status, headers: { 'content-type': 'application/json', ...NO_STORE, ...headers }, body: JSON.stringify(body) };
+  return { status, headers: { 'content-type': 'application/json', ...NO_STORE, ...headers }, body: jsonText(body) };
 }
 
 export function text(status: number, body: string, type = 'text/plain'): HttpResponse {

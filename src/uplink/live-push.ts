@@ -18,6 +18,7 @@ import type { LiveRing } from '../taf/live';
 import type { Timekeeper } from '../time/timekeeper';
 import type { BackendClient, DeviceReport } from './client';
 import type { UplinkSettings } from './uplink';
+import { jsonText } from '../codec/json';
 
 /** Seconds between pushes while nobody watches (keeps the overview's current power and the device list fresh). */
 export const IDLE_PUSH_S = 60;
@@ -101,7 +102,7 @@ export class LivePush {
         for (const c in v.values) row[c] = rounded((v.values as { [c: string]: number })[c]);
         return row;
       });
-      const body = JSON.stringify({ deviceId: this.settings.deviceId, meterId: this.source.meterId(), interval: this.ring.interval, values: rows });
+      const body = jsonText({ deviceId: this.settings.deviceId, meterId: this.source.meterId(), interval: this.ring.interval, values: rows });
       const answer = await this.client.post('/api/v1/live', LIVE_CONTENT_TYPE, body, this.source.report());
       this.sentUntil = values[values.length - 1].at;
       this.stats.pushes++;

@@ -47,7 +47,9 @@ const MAX_CODES = 128;
  * ones in every telegram. Bounded, so that hostile input cannot grow it.
  */
 export class CodeBook {
-  private readonly codes = new Map<string, Code>();
+  // Made on first use: the code books are module constants, and on the device a Map
+  // created while the module is preloaded is in flash, read-only.
+  private codes: Map<string, Code> | null = null;
   /** The role of a code that is not an identifier. */
   private readonly roleOf: (key: string) => number;
 
@@ -56,12 +58,13 @@ export class CodeBook {
   }
 
   code(text: string, line: string): Code {
-    let code = this.codes.get(text);
+    const codes = (this.codes ??= new Map());
+    let code = codes.get(text);
     if (code === undefined) {
       const key = normaliseObis(text.trim());
       if (key === null) reject('structure', 'malformed OBIS code in line "' + clip(line) + '"');
       code = { key, role: IDENTIFIER_KEY.test(key) ? IDENTIFIER : this.roleOf(key) };
-      if (this.codes.size < MAX_CODES) this.codes.set(text, code);
+      if (codes.size < MAX_CODES) codes.set(text, code);
     }
     return code;
   }
