@@ -1,4 +1,4 @@
-// Key-value port on Moddable: Preference (NVS on the ESP32, a JSON file on lin), in one domain.
+// Key-value port on Moddable: Preference (NVS on the ESP32; on lin a JSON file, lin/sdk/preference.ts), in one domain.
 
 import Preference from 'preference';
 import { MAX_KEY_LENGTH, type KeyValuePort } from '../../src/ports/kv';

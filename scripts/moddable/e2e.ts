@@ -11,6 +11,7 @@
 //
 //   npm run test:moddable                 the heap as manifest.json fixes it for lin
 //   npm run test:moddable -- --measure    a small heap that grows: what the app needs
+//   npm run test:moddable -- --soak 60    each device runs an hour on its meter before the last checks
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -26,7 +27,10 @@ import { repositoryRoot } from '../../cli/paths';
 import { heapFigures, type HeapSample } from './heap';
 
 const ROOT = repositoryRoot();
-const { values: args } = parseArgs({ options: { measure: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { measure: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, soak: { type: 'string', default: '0' } } });
+/** Minutes each device runs on its meter's telegrams at the meter's own rate before the final checks (the heap over time). */
+const SOAK_MINUTES = Number(args.soak);
+if (!(SOAK_MINUTES >= 0)) throw new Error(`--soak takes minutes, not "${args.soak}"`);
 
 function fail(message: string): never {
   process.stderr.write(`moddable-lin: ${message}\n`);
@@ -240,6 +244,12 @@ function build(portalPort: number): string {
   writeFileSync(join(work, 'build.log'), r.stdout + r.stderr);
   if (r.status !== 0) fail(`mcconfig -p lin failed:\n${(r.stdout + r.stderr).split('\n').filter((l) => /error/i.test(l)).slice(0, 20).join('\n')}`);
   const name = args.measure ? 'smgw-measure' : 'main';
+  // Every module the manifest preloads is one xsl preloads: a module that loads at run time
+  // instead costs its objects in RAM (the manifest's wildcards once preloaded none of them).
+  const app = JSON.parse(readFileSync(join(ROOT, 'manifest.json'), 'utf8'));
+  const linked = new Set([...readFileSync(join(out, 'tmp/lin/mc/release', name, 'makefile'), 'utf8').matchAll(/-p (\S+)\.xsb/g)].map((m) => m[1]));
+  const missing = [...app.preload, ...app.platforms.lin.preload].filter((m: string) => !linked.has(m));
+  if (missing.length) fail(`mcconfig does not preload ${missing.join(', ')}`);
   const lib = join(out, 'bin/lin/mc/release', name, 'mc.so');
   if (!existsSync(lib)) fail(`the build made no ${lib}`);
   return lib;
@@ -384,7 +394,17 @@ async function runCase(c: MeterCase, backend: Backend, householdId: string, lib:
   await until(`${c.kind}: the time again`, async () => ((await portal.ok('GET', '/api/status')).time.now ? true : undefined), 120_000);
   await demand();
   // The live channel and the pages a user opens, for the heap figures.
-  for (const page of ['/', '/app.js', '/app.css', '/api/live', '/api/events', '/api/readings']) await portal.call('GET', page);
+  const pages = async () => {
+    for (const page of ['/', '/app.js', '/app.css', '/api/live', '/api/events', '/api/readings']) await portal.call('GET', page);
+  };
+  await pages();
+  // The soak: telegrams at the meter's rate, TAF 7 readings each quarter hour, an upload and the pages every ten minutes.
+  for (let minute = 10; minute <= SOAK_MINUTES; minute += 10) {
+    await new Promise((r) => setTimeout(r, 10 * 60_000));
+    await pages();
+    await portal.ok('POST', '/api/uplink/now');
+    say(`${c.kind}: soak, ${minute} of ${SOAK_MINUTES} min`);
+  }
   await portal.ok('POST', '/api/uplink/now');
   const meters = await until(`${c.kind}: the backend holding the device's meter`, async () => {
     const m = (await backend.admin('GET', '/api/v1/meters')) as { meters: { id: string; deviceId?: string }[] };
@@ -409,7 +429,15 @@ async function runCase(c: MeterCase, backend: Backend, householdId: string, lib:
   const heapShown = (await portal.ok('GET', '/api/status')).heap;
   if (!(heapShown?.slotsTotal > 0 && heapShown.slotsUsed > 0 && heapShown.chunkBytesTotal > 0)) throw new Error(`${c.kind}: /api/status shows no XS heap: ${JSON.stringify(heapShown)}`);
   // The device's own log and the backend agree entry for entry.
-  const log = (await portal.ok('GET', '/api/readings?from=1&limit=64')) as { cursor: number; entries: { seq: number; type: string; time?: string }[] };
+  type LogPage = { cursor: number; next: number; entries: { seq: number; type: string; time?: string }[] };
+  const log: LogPage = await portal.ok('GET', '/api/readings?from=1');
+  // A page holds at most 100 entries: a soak writes more.
+  for (let from = log.entries.at(-1)!.seq + 1; from < log.next; ) {
+    const page = (await portal.ok('GET', `/api/readings?from=${from}`)) as LogPage;
+    if (!page.entries.length) break;
+    log.entries.push(...page.entries);
+    from = page.entries.at(-1)!.seq + 1;
+  }
   const uploaded = log.entries.filter((e) => e.type === 'reading' && e.seq <= log.cursor).map((e) => e.time!).sort();
   const backendTimes = held.map((r) => r.time).sort();
   if (JSON.stringify(uploaded) !== JSON.stringify(backendTimes)) throw new Error(`${c.kind}: the device's acknowledged readings ${uploaded.join(', ')} are not the backend's ${backendTimes.join(', ')}`);

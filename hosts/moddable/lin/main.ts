@@ -1,7 +1,8 @@
 // The firmware's entry point on lin, Moddable's desktop simulator (mcsim): the
 // same app as on the ESP32, with stand-ins for what the desktop lacks: a file
 // for the flash partition, no UART line format to set on a pty, a file for the
-// setup button, a process restart. Files are relative to the folder mcsim runs in.
+// setup button, a process restart, and NVS under the `preference` API (sdk/preference.ts).
+// Files are relative to the folder mcsim runs in.
 
 import heapStats from 'xs-heap';
 import Timer from 'timer';
@@ -23,5 +24,9 @@ function traceHeap(): void {
 export default function main(): void {
   traceHeap();
   Timer.repeat(traceHeap, HEAP_TRACE_MS);
-  boot({ flash: new FileFlash(device.readingsFile, device.readingsSize), line: linLine, setupButtonHeld: setupButtonHeld(), restart });
+  boot({ flash: new FileFlash(device.readingsFile, device.readingsSize), line: linLine, setupButtonHeld: setupButtonHeld(), restart: () => {
+    // The peaks count from boot: trace them before the process starts again, or they are lost.
+    traceHeap();
+    restart();
+  } });
 }
