@@ -9,6 +9,7 @@ import { boot } from '../boot';
 import { device } from '../config';
 import { setupButtonHeld } from './button';
 import { FileFlash } from './flash';
+import { LinOta } from './ota';
 import { linLine } from './line';
 import { restart } from './restart';
 
@@ -23,5 +24,5 @@ function traceHeap(): void {
 export default function main(): void {
   traceHeap();
   Timer.repeat(traceHeap, HEAP_TRACE_MS);
-  boot({ flash: new FileFlash(device.readingsFile, device.readingsSize), line: linLine, setupButtonHeld: setupButtonHeld(), restart });
+  boot({ flash: new FileFlash(device.readingsFile, device.readingsSize), ota: new LinOta(restart), line: linLine, setupButtonHeld: setupButtonHeld(), restart });
 }
