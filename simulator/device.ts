@@ -6,7 +6,7 @@
 import { Gateway, type Build } from '../src/app';
 import { RELEASE_KEYS, type ReleaseKey } from '../src/ota/release-keys';
 import { SimOta, SimOtaFlash, type BootedImage } from '../hosts/sim/ota';
-import type { FlashPort, Ports } from '../src/ports/index';
+import type { FlashPort, KeyValuePort, Ports } from '../src/ports/index';
 import type { LineStats, Silence } from '../src/meter/reader';
 import type { UplinkStats } from '../src/uplink/uplink';
 import { nodeCrypto } from '../hosts/sim/crypto';
@@ -140,7 +140,7 @@ export class DeviceBoot {
     return {
       serial,
       flash: this.flash(world.flash),
-      kv: world.kv,
+      kv: this.kv(world.kv),
       clock: this.clock,
       crypto: nodeCrypto,
       network: this.network,
@@ -169,6 +169,26 @@ export class DeviceBoot {
       if (e instanceof PowerCut) this.device.failed(this, e);
       throw e;
     }
+  }
+
+  /** NVS as this boot sees it: a boot that ended (the power failed under it) changes nothing in it any more. */
+  private kv(kv: FileKeyValue): KeyValuePort {
+    const alive = () => {
+      if (!this.alive) throw new PowerCut();
+    };
+    return {
+      get: (key) => kv.get(key),
+      getBytes: (key) => kv.getBytes(key),
+      keys: () => kv.keys(),
+      set: (key, value) => {
+        alive();
+        kv.set(key, value);
+      },
+      delete: (key) => {
+        alive();
+        kv.delete(key);
+      },
+    };
   }
 
   private flash(flash: NorFlash): FlashPort {
@@ -229,7 +249,8 @@ export class SimDevice {
 
   async powerOn(cause: BootCause = 'power-on'): Promise<void> {
     this.world.flash.revive();
-    this.world.ota.flash.revive();
+    // A cut set for the OTA flash may be due in the bootloader's own otadata write.
+    this.world.ota.flash.revive(true);
     let booted: BootedImage;
     try {
       booted = this.world.ota.boot();
@@ -237,7 +258,7 @@ export class SimDevice {
       // The power failed again while the bootloader wrote otadata: it starts over when the power is back.
       if (!(e instanceof PowerCut)) throw e;
       this.world.ota.flash.dead = true;
-      this.world.scheduler.after(DOWNTIME_MS, () => this.powerOn(cause));
+      this.world.scheduler.after(DOWNTIME_MS, () => this.powerOn('power-cut'));
       return;
     }
     const boot = new DeviceBoot(this.world, this, booted);

@@ -136,7 +136,7 @@ export function encodeSignedPart(h: Omit<ImageHeader, 'signature'>): Uint8Array 
   return b;
 }
 
-/** What a header says, for events and the backend's lists. */
+/** What a header says, in short (an event's message holds at most 160 bytes). */
 export function describeHeader(h: ImageHeader): string {
-  return `${versionText(h.version)} for ${h.hardware}, ${h.size} bytes, sha256 ${toHex(h.sha256).slice(0, 16)}..., key ${toHex(h.keyId)}`;
+  return `${versionText(h.version)} (${h.hardware}, ${h.size} B, key ${toHex(h.keyId)})`;
 }

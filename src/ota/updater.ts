@@ -124,7 +124,7 @@ export class Updater {
     if (job && job.phase === 'installed') {
       const version = versionText(parseHeader(fromHex(job.header)!).version);
       if (running.slot !== job.slot) {
-        this.record(`update to ${version} rolled back: the bootloader started ${this.d.firmware} from ${running.slot} again (the new image was not marked valid before a restart)`);
+        this.record(`update to ${version} rolled back: ${this.d.firmware} runs from ${running.slot} again (the new image was not marked valid before a restart)`);
         this.refuse(job.release);
         this.clear();
       } else if (running.state === 'pending-verify') {
@@ -132,7 +132,7 @@ export class Updater {
         this.startSelfTest();
       } else {
         // A bootloader without rollback (docs/ota.md): the image is valid from its first boot.
-        this.record(`update to ${version}: running from ${running.slot} (${running.state}: the bootloader has no rollback, no self-test decides)`);
+        this.record(`update to ${version}: running from ${running.slot} (${running.state}: a bootloader without rollback; no self-test decides)`);
         this.clear();
       }
       return;
@@ -216,7 +216,8 @@ export class Updater {
     if (this.timer) this.d.clock.cancel(this.timer);
     this.timer = this.d.clock.after(ms, () => {
       this.timer = null;
-      void this.download(offer);
+      // Returned, so that the host sees a failure the download could not handle (the simulator's power cuts).
+      return this.download(offer);
     });
   }
 
@@ -239,11 +240,12 @@ export class Updater {
         header = acceptHeader(bytes, this.context(offer.downgrade));
         version = versionText(header.version);
         job = { release: offer.release, header: toHex(bytes), at: 0, phase: 'download', slot: this.d.ota.inactiveSlot(), from: this.d.firmware, downgrade: offer.downgrade };
+        // Kept before the slot is touched: a power cut while it is erased leaves a job that starts it over.
+        this.save(job);
         this.d.ota.open(header.size, 0);
         this.open = job.release;
-        this.save(job);
-        const forced = offer.downgrade ? ` (a downgrade from ${this.d.firmware}, forced by the backend's admin)` : '';
-        this.record(`update ${describeHeader(header)} offered by the backend${forced}: signature and header accepted; downloading into ${job.slot}`);
+        const forced = offer.downgrade ? `, downgrade from ${this.d.firmware} forced by the backend's admin` : '';
+        this.record(`update ${describeHeader(header)} offered${forced}: signature ok; downloading into ${job.slot}`);
       } else {
         // Checked again: the release keys or the running version may differ since it started.
         header = acceptHeader(fromHex(job.header)!, this.context(job.downgrade));
@@ -253,7 +255,7 @@ export class Updater {
           const at = this.d.ota.resumable ? job.at : 0;
           this.d.ota.open(header.size, at);
           this.open = job.release;
-          this.record(`update ${version}: download goes on at byte ${at} of ${header.size} after a restart${at !== job.at ? ` (this slot cannot go on at byte ${job.at}: written again from the start)` : ''}`);
+          this.record(`update ${version}: after a restart the download goes on at byte ${at} of ${header.size}${at !== job.at ? ` (the slot cannot resume at ${job.at})` : ''}`);
           job.at = at;
           this.save(job);
         }
@@ -281,11 +283,11 @@ export class Updater {
         this.open = null;
         this.clear();
         this.refuse(offer.release);
-        this.record(`update ${version || 'release ' + offer.release} refused: ${message}; ${this.d.firmware} keeps running, nothing was installed`);
+        this.record(`update ${version || offer.release} refused: ${message}; ${this.d.firmware} keeps running`);
       } else {
         // The network or the backend: the download goes on later from where it is.
         this.retry = this.retry ? Math.min(MAX_RETRY_MS, this.retry * 2) : FIRST_RETRY_MS;
-        if (!this.interrupted && job) this.record(`update ${version}: download interrupted at byte ${job.at} (${message}); it goes on later`);
+        if (!this.interrupted && job) this.record(`update ${version}: download interrupted at byte ${job.at} (${message.slice(0, 60)}); it goes on later`);
         this.interrupted = true;
         this.plan(this.retry, offer);
       }
@@ -302,15 +304,15 @@ export class Updater {
     let same = digest.length === header.sha256.length;
     for (let i = 0; same && i < digest.length; i++) same = digest[i] === header.sha256[i];
     const version = versionText(header.version);
-    if (!same) throw new ImageError(`the ${header.size} bytes written to ${job.slot} do not have the SHA-256 the signed header gives (${toHex(digest).slice(0, 16)}..., signed ${toHex(header.sha256).slice(0, 16)}...): the image was altered`);
+    if (!same) throw new ImageError(`what ${job.slot} holds has SHA-256 ${toHex(digest).slice(0, 12)}..., signed ${toHex(header.sha256).slice(0, 12)}...: altered`);
     try {
       this.d.ota.complete();
     } catch (e) {
-      throw new ImageError(`the slot does not accept the image as bootable: ${e instanceof Error ? e.message : String(e)}`);
+      throw new ImageError(`not bootable: ${(e instanceof Error ? e.message : String(e)).slice(0, 60)}`);
     }
     job.phase = 'installed';
     this.save(job);
-    this.record(`update ${version}: ${header.size} bytes in ${job.slot}, SHA-256 and signature verified; ${job.slot} boots next: restarting`);
+    this.record(`update ${version}: ${header.size} B in ${job.slot}, SHA-256 verified; ${job.slot} boots next: restarting`);
     this.d.prepareRestart(`update to ${version}`);
     this.d.system.restart();
   }
@@ -325,14 +327,14 @@ export class Updater {
     try {
       header = acceptHeader(bytes.subarray(0, HEADER_LENGTH), this.context(false));
     } catch (e) {
-      if (e instanceof ImageError) this.record(`update from the portal refused: ${e.message}; ${this.d.firmware} keeps running, nothing was installed`);
+      if (e instanceof ImageError) this.record(`update from the portal refused: ${e.message}; ${this.d.firmware} keeps running`);
       throw e;
     }
     const job: Job = { release: 'local', header: toHex(bytes.subarray(0, HEADER_LENGTH)), at: 0, phase: 'download', slot: this.d.ota.inactiveSlot(), from: this.d.firmware, downgrade: false };
     this.d.ota.open(header.size, 0);
     this.save(job);
     this.local = { header, job };
-    this.record(`update ${describeHeader(header)} uploaded in the portal: signature and header accepted; writing ${job.slot}`);
+    this.record(`update ${describeHeader(header)} uploaded in the portal: signature ok; writing ${job.slot}`);
     return header;
   }
 
@@ -360,7 +362,7 @@ export class Updater {
       this.d.ota.cancel();
       this.clear();
       const message = e instanceof Error ? e.message : String(e);
-      this.record(`update ${versionText(l.header.version)} from the portal refused: ${message}; ${this.d.firmware} keeps running`);
+      this.record(`update ${versionText(l.header.version)} from the portal refused: ${message.slice(0, 90)}; ${this.d.firmware} keeps running`);
       throw e instanceof ImageError ? e : new ImageError(message);
     }
   }
@@ -403,16 +405,16 @@ export class Updater {
       this.endSelfTest();
       this.d.ota.markValid();
       this.clear();
-      this.record(`firmware ${this.d.firmware}: self-test passed (meter decoded, event log readable and whole${t.backend ? ', backend reached' : ', no backend to reach'}); ${this.d.ota.running().slot} marked valid`);
+      this.record(`firmware ${this.d.firmware}: self-test passed (meter decoded, event log whole${t.backend ? ', backend reached' : ''}); ${this.d.ota.running().slot} marked valid`);
       return;
     }
     if (now - t.started >= SELF_TEST_MS) {
-      const failed = [t.meter ? '' : 'no meter reading decoded', t.log ? '' : 'event log: ' + (this.d.logProblem() ?? 'unreadable'), t.backend === false ? 'backend not reached' : ''].filter((s) => s);
+      const failed = [t.meter ? '' : 'no meter reading', t.log ? '' : 'event log broken', t.backend === false ? 'backend not reached' : ''].filter((s) => s);
       this.endSelfTest();
       const job = this.load();
       if (job) this.refuse(job.release);
       this.clear();
-      this.record(`firmware ${this.d.firmware}: self-test failed after ${SELF_TEST_MS / 60000} min (${failed.join('; ')}): rolling back to the previous image`);
+      this.record(`firmware ${this.d.firmware}: self-test failed after ${SELF_TEST_MS / 60000} min (${failed.join(', ')}): rolling back to the previous image`);
       this.d.prepareRestart(`rollback of ${this.d.firmware} (self-test failed)`);
       this.d.ota.rollback();
     }

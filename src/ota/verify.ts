@@ -6,7 +6,7 @@
 
 import type { CryptoPort } from '../ports/crypto';
 import { fromHex, toHex } from '../codec/bytes';
-import { compareVersions, ImageError, parseHeader, parseVersion, SIGNED_LENGTH, versionText, type ImageHeader } from './image';
+import { compareVersions, ImageError, parseHeader, parseVersion, SIGNED_LENGTH, type ImageHeader } from './image';
 import type { ReleaseKey } from './release-keys';
 
 export interface InstallContext {
@@ -27,15 +27,15 @@ export function acceptHeader(bytes: Uint8Array, c: InstallContext): ImageHeader 
   let key: Uint8Array | null = null;
   for (const k of c.keys) if (k.id === keyId) key = fromHex(k.publicKey);
   if (!key) {
-    throw new ImageError(c.keys.length ? `signed by key ${keyId}, which this firmware does not know (it knows ${c.keys.map((k) => k.id).join(', ')})` : `signed by key ${keyId}, and this firmware was built without a release key: it accepts no update`);
+    throw new ImageError(c.keys.length ? `signed by key ${keyId}, unknown to this firmware` : `signed by key ${keyId}; this firmware has no release key`);
   }
-  if (!c.crypto.verifyP256(key, bytes.subarray(0, SIGNED_LENGTH), h.signature)) throw new ImageError(`the signature does not verify under release key ${keyId}: the header was altered or not signed by that key`);
-  if (h.hardware !== c.hardware) throw new ImageError(`the image is for ${h.hardware}, this device is ${c.hardware}`);
-  if (h.size === 0 || h.size > c.slotSize) throw new ImageError(`the image has ${h.size} bytes, the slot takes ${c.slotSize}`);
+  if (!c.crypto.verifyP256(key, bytes.subarray(0, SIGNED_LENGTH), h.signature)) throw new ImageError(`the signature does not verify under key ${keyId}: altered or not signed by it`);
+  if (h.hardware !== c.hardware) throw new ImageError(`it is for ${h.hardware}, this device is ${c.hardware}`);
+  if (h.size === 0 || h.size > c.slotSize) throw new ImageError(`${h.size} bytes, the slot takes ${c.slotSize}`);
   const running = parseVersion(c.running);
   const order = running ? compareVersions(h.version, running) : 1;
   if (order <= 0 && !c.downgrade) {
-    throw new ImageError(`${versionText(h.version)} is ${order === 0 ? 'the version running' : `older than ${c.running}, the version running`}; only the backend's admin can force a downgrade`);
+    throw new ImageError(`${order === 0 ? 'it is the version running' : `older than ${c.running} (running)`}; only the backend's admin can force a downgrade`);
   }
   return h;
 }

@@ -37,6 +37,8 @@ export interface UpdateRun {
   events: (EventEntry & { seq: number })[];
   /** The version the last boot ran. */
   running: string;
+  /** The device's settings when the release was published. */
+  settingsBefore: string | undefined;
   /** What publishing the release answered (201, or the backend's refusal). */
   published: { status: number; body: { id?: string; error?: string } } | null;
 }
@@ -48,8 +50,8 @@ export interface UpdateOptions {
   hours?: number;
   /** Changes the stored image after the backend accepted it (a backend taken over, or a flash that went bad). */
   alterStored?: (image: Buffer) => Buffer;
-  /** Called once the world exists, before the first boot (power-cut points on world.ota.flash). */
-  prepare?: (sim: Simulation) => void;
+  /** Called as the admin publishes (a power-cut point on world.ota.flash). */
+  atPublish?: (sim: Simulation) => void;
   sim?: Partial<SimOptions>;
 }
 
@@ -73,14 +75,19 @@ export async function runUpdate(o: UpdateOptions): Promise<UpdateRun> {
     const rollout = await app.inject({ method: 'POST', url: '/api/v1/admin/rollouts', headers: admin, payload: { releaseId: id, target: 'all', downgrade: o.downgrade ?? false } });
     if (rollout.statusCode !== 201) throw new Error('rollout refused: ' + rollout.body);
   };
-  sim.scheduler.at(JUNE + HOUR / 2, () => void sim.scheduler.track(publish()));
+  let settings: string | undefined;
+  sim.scheduler.at(JUNE + HOUR / 2, () => {
+    // The settings as they are once the device is enrolled: an update must leave them so.
+    settings = sim.world.kv.get('settings');
+    o.atPublish?.(sim);
+    void sim.scheduler.track(publish());
+  });
   sim.scheduler.at(JUNE + HOUR, () => void sim.device.firmware?.uploadNow());
-  o.prepare?.(sim);
   const report = await sim.run();
   sim.world.flash.revive();
   const events = new ReadingLog(sim.world.flash).read(0, Number.MAX_SAFE_INTEGER).filter((e): e is EventEntry & { seq: number } => e.type === 'event');
   const running = sim.device.boot?.booted.app.version ?? '(none)';
-  return { sim, report, state, lines, events, running, published };
+  return { sim, report, state, lines, events, running, published, settingsBefore: settings };
 }
 
 export const updateEvents = (run: UpdateRun) => run.events.filter((e) => e.kind === 'update').map((e) => e.message);
