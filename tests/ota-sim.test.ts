@@ -233,3 +233,19 @@ describe('power cuts during an update', () => {
     expect(settingsOf(run)).toBe(run.settingsBefore);
   }, 120_000);
 });
+
+describe('inside the XS engine', () => {
+  it('the firmware on XS (crypto over the bridge, as the native module on the device) applies a genuine update and refuses a tampered one', async () => {
+    const { xsEngine } = await import('../hosts/sim/xs-engine');
+    const run = await runUpdate({ file: signedImage({ version: '0.3.0' }), sim: { engine: xsEngine(), engineName: 'xs' } });
+    expect(run.sim.device.crashes).toEqual([]);
+    expect(updateEvents(run).at(-1)).toBe('firmware 0.3.0: self-test passed (meter decoded, event log whole, backend reached); ota_1 marked valid');
+    expect(run.running).toBe('0.3.0');
+    expect(slots(run)).toEqual({ ota_0: '0.2.0', ota_1: '0.3.0', boots: 1, state: 'valid' });
+
+    const tampered = signedImage({ version: '0.3.0' });
+    tampered[100] ^= 1; // in the signed header: the signature no longer holds
+    const refused = await runUpdate({ file: tampered, sim: { engine: xsEngine(), engineName: 'xs' } });
+    refusedWith(refused, /^update 0\.3\.0 refused: the signature does not verify under key [0-9a-f]{16}/);
+  }, 180_000);
+});
