@@ -275,6 +275,8 @@ export class Updater {
       this.retry = 0;
       this.interrupted = false;
       this.install(header, job);
+      this.d.prepareRestart(`update to ${version}`);
+      this.d.system.restart();
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       this.lastError = message;
@@ -296,7 +298,7 @@ export class Updater {
     }
   }
 
-  /** The image is in the slot: its hash checked against the signed header, the boot slot switched, the restart. */
+  /** The image is in the slot: its hash checked against the signed header, the boot slot switched; the caller restarts. */
   private install(header: ImageHeader, job: Job): void {
     const stream = this.d.crypto.sha256Stream();
     for (let at = 0; at < header.size; at += HASH_PIECE) stream.update(this.d.ota.read(at, Math.min(HASH_PIECE, header.size - at)));
@@ -313,8 +315,6 @@ export class Updater {
     job.phase = 'installed';
     this.save(job);
     this.record(`update ${version}: ${header.size} B in ${job.slot}, SHA-256 verified; ${job.slot} boots next: restarting`);
-    this.d.prepareRestart(`update to ${version}`);
-    this.d.system.restart();
   }
 
   // ---- the portal's local update: the same checks, the image in pieces of at most a few KB ----
@@ -350,14 +350,19 @@ export class Updater {
     return l.job.at;
   }
 
-  /** Ends a local update: verified and restarted into, or refused (ImageError) with the running image untouched. */
-  localFinish(): void {
+  /**
+   * Ends a local update: verified and made the next boot's image (the caller
+   * restarts once its answer is out; the version is returned), or refused
+   * (ImageError) with the running image untouched.
+   */
+  localFinish(): string {
     const l = this.local;
     if (!l) throw new ImageError('no local update is under way');
     this.local = null;
     try {
       if (l.job.at !== l.header.size) throw new ImageError(`only ${l.job.at} of ${l.header.size} bytes arrived`);
       this.install(l.header, l.job);
+      return versionText(l.header.version);
     } catch (e) {
       this.d.ota.cancel();
       this.clear();
