@@ -334,11 +334,11 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents exactly the routes server.ts registers, and each of them exists in the app', async () => {
-    // Routes as server.ts registers them (app.get('/path', ...)), in OpenAPI's {param} form.
-    const source = readFileSync(new URL('../backend/server.ts', import.meta.url), 'utf8');
+    // Routes as server.ts and releases.ts register them (app.get('/path', ...)), in OpenAPI's {param} form.
+    const source = ['server.ts', 'releases.ts'].map((f) => readFileSync(new URL('../backend/' + f, import.meta.url), 'utf8')).join('\n');
     const registered = [...source.matchAll(/app\.(get|post|put|patch|delete)(?:<[^>]*>)?\(\s*'([^']+)'/g)].map((m) => `${m[1].toUpperCase()} ${m[2].replace(/:(\w+)/g, '{$1}')}`).sort();
     const documented = Object.entries(openapi.paths as Record<string, Schema>).flatMap(([p, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`)).sort();
-    expect(registered.length).toBe(30);
+    expect(registered.length).toBe(37);
     expect(documented).toEqual(registered);
     for (const entry of documented) {
       const [method, path] = entry.split(' ') as ['GET' | 'POST' | 'DELETE', string];
