@@ -249,3 +249,33 @@ describe('inside the XS engine', () => {
     refusedWith(refused, /^update 0\.3\.0 refused: the signature does not verify under key [0-9a-f]{16}/);
   }, 180_000);
 });
+
+describe('an outage in the middle of a download', () => {
+  it('the download stops after the first piece, waits, and goes on at byte 16384 in the same boot once the Wi-Fi is back', async () => {
+    const run = await runUpdate({
+      file: signedImage({ version: '0.3.0' }),
+      atPublish: (sim) => {
+        const flash = sim.world.ota.flash;
+        const lastOfFirstPiece = flash.steps + 5 * SECTOR + 16 * 1024 - 1;
+        flash.beforeStep = () => {
+          if (flash.steps !== lastOfFirstPiece) return;
+          flash.beforeStep = null;
+          // The home network goes away for 10 minutes: the station drops now and joins again after it.
+          sim.world.network.addOutage(sim.scheduler.now, sim.scheduler.now + 10 * 60000);
+          sim.device.boot!.network.connect('Home', 'correct horse battery');
+        };
+      },
+    });
+    expect(updateEvents(run)).toEqual([
+      expect.stringMatching(/offered: signature ok; downloading into ota_1$/),
+      expect.stringMatching(/^update 0\.3\.0: download interrupted at byte 16384 \(network down: no route to https:\/\/127\.0\.0\.1:\d+\); it goes on later$/),
+      'update 0.3.0: 20480 B in ota_1, SHA-256 verified; ota_1 boots next: restarting',
+      'update to 0.3.0: first boot from ota_1 (was 0.2.0); self-test running',
+      'firmware 0.3.0: self-test passed (meter decoded, event log whole, backend reached); ota_1 marked valid',
+    ]);
+    // No power cut and no restart but the update's own.
+    expect(run.report.boots.map((b) => b.cause)).toEqual(['power-on', 'restart']);
+    expect(run.running).toBe('0.3.0');
+    chainHolds(run);
+  }, 120_000);
+});
