@@ -23,10 +23,12 @@ import { toHex } from '../src/codec/bytes';
 import { describeHeader, encodeSignedPart, HEADER_LENGTH, ImageError, parseHeader, parseVersion, SIGNED_LENGTH, versionText, type Version } from '../src/ota/image';
 import { FIRMWARE_VERSION } from '../src/version';
 import { fail } from './usage';
+import { buildSimApp } from '../hosts/sim/ota';
 
 export const RELEASE_USAGE = `usage: smgw release keygen --out DIR
        smgw release sign --key PEM --hardware esp32|lin|sim [--version X.Y.Z] IMAGE -o OUT
-       smgw release inspect FILE [--public PEM]`;
+       smgw release inspect FILE [--public PEM]
+       smgw release sim-image --version X.Y.Z -o OUT     (a simulated firmware image to sign for smgw sim)`;
 
 /** The uncompressed public point (04 || x || y) of a P-256 key, private or public. */
 export function publicPoint(key: KeyObject): Uint8Array {
@@ -139,6 +141,14 @@ export function releaseCommand(argv: string[]): number {
       process.stdout.write(`${values.out}: ${describeHeader(parseHeader(signed))}\n`);
       return 0;
     }
+    case 'sim-image': {
+      const version = parseVersion(values.version ?? '');
+      if (!version) fail('--version X.Y.Z is required: the version the simulated firmware reports when it runs');
+      if (!values.out) fail('-o OUT is required');
+      writeFileSync(values.out, buildSimApp({ version: versionText(version) }));
+      process.stdout.write(`${values.out}: simulated firmware ${versionText(version)}; sign it with --hardware sim\n`);
+      return 0;
+    }
     case 'inspect': {
       if (positionals.length !== 1) fail('name one signed image');
       if (!existsSync(positionals[0])) fail(`no file ${positionals[0]}`);
@@ -148,6 +158,6 @@ export function releaseCommand(argv: string[]): number {
       return r.hash && r.signature !== false ? 0 : 1;
     }
     default:
-      fail(`smgw release keygen|sign|inspect (got "${sub ?? ''}")\n${RELEASE_USAGE}`);
+      fail(`smgw release keygen|sign|inspect|sim-image (got "${sub ?? ''}")\n${RELEASE_USAGE}`);
   }
 }
