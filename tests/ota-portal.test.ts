@@ -64,11 +64,11 @@ async function uploadInPortal(file: Uint8Array, alter?: (piece: Uint8Array, at: 
 }
 
 describe('a local update in the portal', () => {
-  it('a genuine image: checked, written in 8 KB pieces, restarted into, self-tested without a backend, marked valid', async () => {
+  it('a genuine image: checked, written in 4 KB pieces, restarted into, self-tested without a backend, marked valid', async () => {
     const r = await uploadInPortal(signedImage({ version: '0.3.0' }));
     expect(r.errors).toEqual([]);
-    expect(r.upload.begin.json()).toMatchObject({ version: '0.3.0', hardware: 'sim', size: 20480, piece: 8192 });
-    expect(r.upload.pieces.map((p) => p.json().at)).toEqual([8192, 16384, 20480]);
+    expect(r.upload.begin.json()).toMatchObject({ version: '0.3.0', hardware: 'sim', size: 20480, piece: 4096 });
+    expect(r.upload.pieces.map((p) => p.json().at)).toEqual([4096, 8192, 12288, 16384, 20480]);
     expect(r.upload.finish?.status).toBe(202);
     expect(r.upload.finish?.json()).toEqual({ version: '0.3.0', restarting: true });
     expect(r.update).toEqual([
@@ -124,7 +124,7 @@ describe('a local update in the portal', () => {
       seen.short = await c.call('POST', '/api/firmware/begin', file.slice(0, 100));
       seen.begin = await c.call('POST', '/api/firmware/begin', file.slice(0, HEADER_LENGTH));
       seen.again = await c.call('POST', '/api/firmware/begin', file.slice(0, HEADER_LENGTH));
-      seen.skip = await c.call('POST', '/api/firmware/piece?offset=8192', file.slice(HEADER_LENGTH + 8192, HEADER_LENGTH + 16384));
+      seen.skip = await c.call('POST', '/api/firmware/piece?offset=4096', file.slice(HEADER_LENGTH + 4096, HEADER_LENGTH + 8192));
       seen.early = await c.call('POST', '/api/firmware/finish');
     });
     await sim.run();
@@ -132,7 +132,7 @@ describe('a local update in the portal', () => {
     expect(seen.short.status).toBe(400);
     expect(seen.begin.status).toBe(200);
     expect(seen.again.json()).toEqual({ error: 'an update is already under way' });
-    expect(seen.skip.json()).toEqual({ error: 'expected the piece at byte 0, got 8192' });
+    expect(seen.skip.json()).toEqual({ error: 'expected the piece at byte 0, got 4096' });
     expect(seen.early.json()).toEqual({ error: 'only 0 of 20480 bytes arrived' });
     expect(sim.device.boots).toHaveLength(1);
   }, 120_000);

@@ -18,6 +18,7 @@ import { ChainVerifier } from '../src/store/event-chain';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { ReadingLog } from '../src/store/reading-log';
 import { APP_SIZE, runUpdate, signedImage, updateEvents, type UpdateRun } from './support/ota';
+import { CHUNK } from '../src/ota/updater';
 import { boundariesFrom, coverage, HOUR, JUNE } from './support/sim';
 
 const QUARTER = 15 * 60000;
@@ -197,7 +198,7 @@ describe('power cuts during an update', () => {
   const VALID = PENDING + SECTOR + 16;
   const cuts = [
     0, 1, ERASE / 2, ERASE - 1, // erasing the slot
-    ERASE, ERASE + 100, ERASE + 16 * 1024 - 1, ERASE + 16 * 1024, ERASE + 16 * 1024 + 1, WRITE - 1, // writing it, piece by piece
+    ERASE, ERASE + 100, ERASE + CHUNK - 1, ERASE + CHUNK, ERASE + CHUNK + 1, ERASE + 3 * CHUNK + 7, WRITE - 1, // writing it, piece by piece
     WRITE, WRITE + SECTOR - 1, WRITE + SECTOR, WRITE + SECTOR + 8, NEW - 1, // otadata: the new image boots next
     NEW, NEW + SECTOR + 3, PENDING - 1, // the bootloader: pending-verify
     PENDING, PENDING + SECTOR / 2, VALID - 1, // the self-test marks it valid
@@ -218,7 +219,7 @@ describe('power cuts during an update', () => {
       // Cut before the boot slot switched: the download went on after the restart and the update completed.
       expect(run.running).toBe('0.3.0');
       // It goes on after what the last piece saved before the cut: nothing (erasing, first piece), 16 KB, or all of it.
-      const resumedAt = step >= WRITE ? 20480 : step >= ERASE + 16 * 1024 ? 16384 : 0;
+      const resumedAt = step >= WRITE ? 20480 : step >= ERASE ? Math.floor((step - ERASE) / CHUNK) * CHUNK : 0;
       expect(update).toContain(`update 0.3.0: after a restart the download goes on at byte ${resumedAt} of 20480`);
       expect(update.at(-1)).toBe('firmware 0.3.0: self-test passed (meter decoded, event log whole, backend reached); ota_1 marked valid');
     } else if (step < PENDING) {
@@ -251,12 +252,12 @@ describe('inside the XS engine', () => {
 });
 
 describe('an outage in the middle of a download', () => {
-  it('the download stops after the first piece, waits, and goes on at byte 16384 in the same boot once the Wi-Fi is back', async () => {
+  it('the download stops after the first piece, waits, and goes on at its end in the same boot once the Wi-Fi is back', async () => {
     const run = await runUpdate({
       file: signedImage({ version: '0.3.0' }),
       atPublish: (sim) => {
         const flash = sim.world.ota.flash;
-        const lastOfFirstPiece = flash.steps + 5 * SECTOR + 16 * 1024 - 1;
+        const lastOfFirstPiece = flash.steps + 5 * SECTOR + CHUNK - 1;
         flash.beforeStep = () => {
           if (flash.steps !== lastOfFirstPiece) return;
           flash.beforeStep = null;
@@ -268,7 +269,7 @@ describe('an outage in the middle of a download', () => {
     });
     expect(updateEvents(run)).toEqual([
       expect.stringMatching(/offered: signature ok; downloading into ota_1$/),
-      expect.stringMatching(/^update 0\.3\.0: download interrupted at byte 16384 \(network down: no route to https:\/\/127\.0\.0\.1:\d+\); it goes on later$/),
+      expect.stringMatching(new RegExp(`^update 0\\.3\\.0: download interrupted at byte ${CHUNK} \\(network down: no route to https://127\\.0\\.0\\.1:\\d+\\); it goes on later$`)),
       'update 0.3.0: 20480 B in ota_1, SHA-256 verified; ota_1 boots next: restarting',
       'update to 0.3.0: first boot from ota_1 (was 0.2.0); self-test running',
       'firmware 0.3.0: self-test passed (meter decoded, event log whole, backend reached); ota_1 marked valid',

@@ -386,7 +386,7 @@ $('a-upload').onclick = function () {
     }, 3000);
   }).catch(function (e) { out.textContent = e.message; });
 };
-// A signed image in pieces the device can hold: the header first (checked at once), then 8 KB at a time (docs/ota.md).
+// A signed image in pieces the device can hold: the header first (checked at once), then 4 KB at a time (docs/ota.md).
 $('a-fw').onclick = function () {
   var out = $('r-fw'), f = $('fw-file').files[0];
   if (!f) { out.textContent = 'choose a signed image (.fw) first'; return; }

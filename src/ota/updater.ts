@@ -81,8 +81,13 @@ export interface UpdaterDeps {
 const JOB_KEY = 'otaJob';
 /** The last release refused or rolled back: not tried again when offered again. */
 const REFUSED_KEY = 'otaRefused';
-/** Bytes per range request: a TLS record's worth and then some; the ESP32 holds it beside the TLS session. */
-export const CHUNK = 16 * 1024;
+/**
+ * Bytes per range request: one flash sector. The response is held whole in the
+ * XS chunk heap, 48 KB on the ESP32 (manifest.json) for everything the
+ * firmware holds; fewer bytes would cost a TLS handshake per piece for less.
+ * Not yet measured on a chip: a larger piece may do (docs/ota.md).
+ */
+export const CHUNK = 4 * 1024;
 /** Bytes read back at a time to hash the slot. */
 const HASH_PIECE = 4096;
 const FIRST_RETRY_MS = 60000;

@@ -1,6 +1,6 @@
 // The portal's local firmware update (docs/ota.md): the owner uploads a
 // signed image file, and the page sends it in pieces the device's HTTP server
-// holds in RAM (the header first, then 8 KB at a time), through the same
+// holds in RAM (the header first, then 4 KB at a time), through the same
 // checks as an update from the backend (src/ota/updater.ts): the header's
 // signature, hardware, size and version before anything is written, the
 // written slot's SHA-256 at the end. Only then does the device restart into it.
@@ -10,8 +10,8 @@ import type { Router } from './router';
 import { HttpError, json, numberParam } from './http';
 import { ImageError, HEADER_LENGTH, versionText } from '../ota/image';
 
-/** Bytes per piece the page sends (the Moddable host takes request bodies up to 16 KB). */
-export const UPDATE_PIECE = 8 * 1024;
+/** Bytes per piece the page sends: one flash sector, held whole in the device's RAM (the Moddable host takes bodies up to 16 KB). */
+export const UPDATE_PIECE = 4 * 1024;
 /** Time for the answer to leave before the device restarts. */
 const RESTART_DELAY_MS = 500;
 
