@@ -398,7 +398,7 @@ export class Updater {
     const now = this.d.clock.uptime();
     if (!t.meter) t.meter = this.d.meterDecoded();
     if (!t.log) t.log = this.d.logProblem() === null;
-    if (t.backend === false && !t.asking && now - t.lastAsked >= BACKEND_TEST_RETRY_MS && this.d.client && !this.d.client.busy) {
+    if (t.backend === false && !t.asking && now - t.lastAsked >= BACKEND_TEST_RETRY_MS && this.d.client && this.d.clientFree()) {
       t.asking = true;
       t.lastAsked = now;
       this.d.client.get('/api/v1/firmware', this.d.report()).then(
