@@ -61,6 +61,7 @@ function refusedWith(run: UpdateRun, reason: RegExp): void {
   expect(run.report.boots.map((b) => b.cause)).toEqual(['power-on']);
   expect(slots(run)).toMatchObject({ ota_0: '0.2.0', boots: 0, state: 'undefined' });
   expect(run.sim.world.kv.get('otaJob')).toBeUndefined();
+  expect(run.sim.world.kv.get('otaAt')).toBeUndefined();
   chainHolds(run);
 }
 

@@ -79,6 +79,8 @@ export interface UpdaterDeps {
 }
 
 const JOB_KEY = 'otaJob';
+/** The bytes written so far, apart from the job: a piece's progress is a few bytes of NVS, not the job again. */
+const AT_KEY = 'otaAt';
 /** The last release refused or rolled back: not tried again when offered again. */
 const REFUSED_KEY = 'otaRefused';
 /**
@@ -194,18 +196,28 @@ export class Updater {
     if (!text) return null;
     try {
       const j = JSON.parse(text) as Job;
-      return typeof j.header === 'string' && typeof j.at === 'number' && fromHex(j.header)?.length === HEADER_LENGTH ? j : null;
+      const at = Number(this.d.kv.get(AT_KEY) ?? 0);
+      if (typeof j.header !== 'string' || fromHex(j.header)?.length !== HEADER_LENGTH || !Number.isInteger(at) || at < 0) return null;
+      j.at = at;
+      return j;
     } catch {
       return null;
     }
   }
 
+  /** Keeps the job; its progress first, so that a power cut between the two never pairs a new job with an old job's progress. */
   private save(job: Job): void {
-    this.d.kv.set(JOB_KEY, JSON.stringify(job));
+    this.d.kv.set(AT_KEY, String(job.at));
+    this.d.kv.set(JOB_KEY, JSON.stringify({ ...job, at: 0 }));
+  }
+
+  private saveProgress(job: Job): void {
+    this.d.kv.set(AT_KEY, String(job.at));
   }
 
   private clear(): void {
     this.d.kv.delete(JOB_KEY);
+    this.d.kv.delete(AT_KEY);
   }
 
   private refuse(release: string): void {
@@ -262,7 +274,7 @@ export class Updater {
           this.open = job.release;
           this.record(`update ${version}: after a restart the download goes on at byte ${at} of ${header.size}${at !== job.at ? ` (the slot cannot resume at ${job.at})` : ''}`);
           job.at = at;
-          this.save(job);
+          this.saveProgress(job);
         }
       }
       while (job.at < header.size) {
@@ -275,7 +287,7 @@ export class Updater {
         const piece = await client.getRange(path, HEADER_LENGTH + job.at, HEADER_LENGTH + job.at + n - 1, this.d.report());
         this.d.ota.write(piece);
         job.at += n;
-        this.save(job);
+        this.saveProgress(job);
       }
       this.retry = 0;
       this.interrupted = false;
@@ -351,7 +363,7 @@ export class Updater {
     if (l.job.at + bytes.length > l.header.size) throw new ImageError(`the image is ${l.header.size} bytes; this piece ends at ${l.job.at + bytes.length}`);
     this.d.ota.write(bytes);
     l.job.at += bytes.length;
-    this.save(l.job);
+    this.saveProgress(l.job);
     return l.job.at;
   }
 
