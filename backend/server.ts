@@ -24,6 +24,7 @@ import {
   selfConsumption, sumSeries, tariffSchema, totals, type Tariff,
 } from './dashboard';
 import type { Pki } from './pki';
+import { migrateReleases, Releases, releaseRoutes } from './releases';
 import openapiDocument from './openapi.json';
 
 export interface ServerOptions {
@@ -166,6 +167,11 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     request.caller = await identify(request, store);
   };
 
+  // Firmware releases, rollouts and the devices' downloads (backend/releases.ts, docs/ota.md).
+  await migrateReleases(store.db);
+  const releases = new Releases(store.db);
+  releaseRoutes(app, { store, releases, authed, clock });
+
   /** The meters a caller may see one by one: all for the admin, its own for a household. */
   const visibleMeter = async (caller: Caller, id: string): Promise<Meter> => {
     allow(caller, 'admin', 'household');
@@ -200,7 +206,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     }
     const result = await store.ingest(device, batch.entries);
     await noteReport(request, device.id, now);
-    return reply.code(200).send(result);
+    // An update waiting for the device rides on the acknowledgement (src/ota/updater.ts).
+    const firmware = request.headers['smgw-firmware'];
+    const update = await releases.offerFor(device, typeof firmware === 'string' ? firmware : null);
+    return reply.code(200).send(update ? { ...result, update } : result);
   });
 
   /**
@@ -288,9 +297,11 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const chains = await store.eventChains();
     const statuses = await store.deviceStatuses();
     const devices = await store.devices();
+    const updates = await releases.lastUpdateEvents();
     return {
       devices: devices.map((d) => {
         const s = statuses.get(d.id);
+        const u = updates.get(d.id);
         return {
           ...d,
           // As the device last said (with its last delivery or live push); null before it said anything.
@@ -298,6 +309,8 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
           backlog: s?.backlog ?? null,
           reportedAt: s ? isoUtc(s.reportedAt) : null,
           eventChain: chains.get(d.id) ?? { status: 'none', events: 0, last: null, breaks: 0, firstBreak: null },
+          // The device's newest firmware-update event (offered, refused, installed, self-test, rolled back).
+          update: u ? { seq: u.seq, time: u.time === null ? null : isoUtc(u.time), message: u.message } : null,
         };
       }),
     };

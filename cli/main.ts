@@ -9,7 +9,7 @@ import { installNodeText } from '../hosts/sim/text';
 installNodeText();
 
 async function usage(): Promise<string> {
-  const [decode, sim, meter, log, backend] = await Promise.all([import('./decode'), import('./sim'), import('./meter'), import('./log'), import('./backend')]);
+  const [decode, sim, meter, log, backend, release] = await Promise.all([import('./decode'), import('./sim'), import('./meter'), import('./log'), import('./backend'), import('./release')]);
   return `usage: smgw <command> [options]
 
 commands:
@@ -18,6 +18,7 @@ commands:
   meter     a virtual meter on a serial line (a USB adapter, or a pty for Moddable's simulator)
   log       show what a simulated device's reading log holds
   backend   the server devices deliver to: ingest over mutual TLS, the query API, the registry
+  release   the release key and signed firmware images (docs/ota.md)
 
 ${decode.DECODE_USAGE}
 
@@ -27,7 +28,9 @@ ${meter.METER_USAGE}
 
 ${log.LOG_USAGE}
 
-${backend.BACKEND_USAGE}`;
+${backend.BACKEND_USAGE}
+
+${release.RELEASE_USAGE}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -43,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./log')).logCommand(rest);
     case 'backend':
       return (await import('./backend')).backendCommand(rest);
+    case 'release':
+      return (await import('./release')).releaseCommand(rest);
     case undefined:
     case 'help':
     case '--help':

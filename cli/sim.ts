@@ -14,12 +14,26 @@ import { fail, parseKey } from './usage';
 import { fromHex, toHex } from '../src/codec/bytes';
 import { DEFAULT_TAF, validTaf, type TafSettings } from '../src/taf/settings';
 import { describeLog } from './log';
+import { releaseKeyEntry } from './release';
+import type { ReleaseKey } from '../src/ota/release-keys';
+import { createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 
 export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
                 [--from ISO] [--days N | --until ISO] [--speed N|max] [--portal-port P]
                 [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE] [--live-push S]
                 [--fault SPEC]... [--meter-log FILE] [--report FILE]
-                [--engine node|xs] [--period MIN] [--tolerance S] [--live S]`;
+                [--engine node|xs] [--period MIN] [--tolerance S] [--live S] [--release-key PUB.pem]`;
+
+/** A public key file (PEM) as a compiled-in release key of the simulated firmware. */
+function simReleaseKey(file: string): ReleaseKey {
+  if (!existsSync(file)) fail(`no key file ${file}`);
+  try {
+    return releaseKeyEntry(createPublicKey(readFileSync(file)), `--release-key ${file}`);
+  } catch {
+    fail(`${file} is not a P-256 public key (smgw release keygen writes release-key.pub.pem)`);
+  }
+}
 
 function describeUplink(u: NonNullable<SimReport['uplink']>): string {
   const ok = u.uploads.filter((x) => !x.error && x.entries);
@@ -65,6 +79,7 @@ export async function simCommand(argv: string[]): Promise<number> {
       live: { type: 'string' },
       'live-push': { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'release-key': { type: 'string' },
     },
   });
   const meter = values.meter as MeterKind;
@@ -141,6 +156,8 @@ export async function simCommand(argv: string[]): Promise<number> {
     backendPort,
     bundle,
     live: livePush,
+    // The release key the simulated firmware is built with (docs/ota.md): updates signed with it are accepted.
+    releaseKeys: values['release-key'] ? [simReleaseKey(values['release-key'])] : undefined,
     onStart: ({ backend: url, backendDir, householdId }) => {
       if (url && !values.quiet && speed !== 'max') {
         const pki = `${backendDir}/pki`;

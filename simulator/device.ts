@@ -3,8 +3,10 @@
 // and starts the firmware; a power cut, at any instant including the middle
 // of a flash write or erase, kills the boot and the device starts again.
 
-import { Gateway } from '../src/app';
-import type { FlashPort, Ports } from '../src/ports/index';
+import { Gateway, type Build } from '../src/app';
+import { RELEASE_KEYS, type ReleaseKey } from '../src/ota/release-keys';
+import { SimOta, SimOtaFlash, type BootedImage } from '../hosts/sim/ota';
+import type { FlashPort, KeyValuePort, Ports } from '../src/ports/index';
 import type { LineStats, Silence } from '../src/meter/reader';
 import type { UplinkStats } from '../src/uplink/uplink';
 import { nodeCrypto } from '../hosts/sim/crypto';
@@ -25,6 +27,10 @@ export type BootCause = 'power-on' | 'power-cut' | 'crash' | 'restart';
 export interface DeviceWorld {
   scheduler: Scheduler;
   flash: NorFlash;
+  /** The app slots and otadata (hosts/sim/ota.ts): which firmware boots. */
+  ota: SimOtaFlash;
+  /** The release keys the simulated firmware is built with (tests sign with their own); the committed ones when absent. */
+  releaseKeys?: readonly ReleaseKey[];
   kv: FileKeyValue;
   lines: SerialLine[];
   network: NetworkWorld;
@@ -76,11 +82,15 @@ export class DeviceBoot {
   readonly network: SimNetwork;
   readonly http: SimHttp;
   readonly system: SimSystem;
+  /** What the bootloader started: the slot and the firmware image it holds. */
+  readonly booted: BootedImage;
+  readonly ota: SimOta;
   private alive = true;
   private readonly device: SimDevice;
 
-  constructor(world: DeviceWorld, device: SimDevice) {
+  constructor(world: DeviceWorld, device: SimDevice, booted: BootedImage) {
     this.device = device;
+    this.booted = booted;
     const run = <T>(callback: () => T) => this.run(callback);
     this.clock = new SimClock(world.scheduler, run);
     this.serial = new SimSerial(world.lines, run);
@@ -88,6 +98,12 @@ export class DeviceBoot {
     this.http = new SimHttp(world.scheduler, world.servers, world.realPorts, run, () => this.network.isUp, () => this.alive);
     // The firmware asks for a restart from inside one of its callbacks: the boot ends after that callback returns.
     this.system = new SimSystem(() => void world.scheduler.after(0, () => device.restart(this)), world.setupButton ?? false);
+    this.ota = new SimOta(world.ota, booted, () => this.system.restart(), (op) => this.guard(op));
+  }
+
+  /** The build the booted image stands for: its version, and the release keys the simulated firmware knows. */
+  build(world: DeviceWorld): Build {
+    return { firmware: this.booted.app.version, releaseKeys: world.releaseKeys ?? RELEASE_KEYS };
   }
 
   /** Runs a callback into the firmware, unless this boot is over; a power cut or a crash ends it. */
@@ -119,16 +135,19 @@ export class DeviceBoot {
 
   /** The ports for the firmware on Node. */
   ports(world: DeviceWorld): Ports {
+    // A firmware image with a broken meter reader (a test's defect) hears nothing on the line.
+    const serial = this.booted.app.defect === 'meter' ? { open: () => undefined, write: () => undefined, close: () => undefined } : this.serial;
     return {
-      serial: this.serial,
+      serial,
       flash: this.flash(world.flash),
-      kv: world.kv,
+      kv: this.kv(world.kv),
       clock: this.clock,
       crypto: nodeCrypto,
       network: this.network,
       http: this.http,
       assets: world.assets,
       system: this.system,
+      ota: this.ota,
       // A dead boot says nothing more (its last words were cut off with the power).
       log: (line) => {
         if (this.alive) world.log(line);
@@ -142,16 +161,38 @@ export class DeviceBoot {
    * HTTP response): on the device nothing runs after it. A boot that ended
    * never touches the flash again, even after the next boot revived it.
    */
-  private flash(flash: NorFlash): FlashPort {
-    const guard = <T>(op: () => T): T => {
+  guard<T>(op: () => T): T {
+    if (!this.alive) throw new PowerCut();
+    try {
+      return op();
+    } catch (e) {
+      if (e instanceof PowerCut) this.device.failed(this, e);
+      throw e;
+    }
+  }
+
+  /** NVS as this boot sees it: a boot that ended (the power failed under it) changes nothing in it any more. */
+  private kv(kv: FileKeyValue): KeyValuePort {
+    const alive = () => {
       if (!this.alive) throw new PowerCut();
-      try {
-        return op();
-      } catch (e) {
-        if (e instanceof PowerCut) this.device.failed(this, e);
-        throw e;
-      }
     };
+    return {
+      get: (key) => kv.get(key),
+      getBytes: (key) => kv.getBytes(key),
+      keys: () => kv.keys(),
+      set: (key, value) => {
+        alive();
+        kv.set(key, value);
+      },
+      delete: (key) => {
+        alive();
+        kv.delete(key);
+      },
+    };
+  }
+
+  private flash(flash: NorFlash): FlashPort {
+    const guard = <T>(op: () => T): T => this.guard(op);
     return {
       size: flash.size,
       sectorSize: flash.sectorSize,
@@ -164,7 +205,7 @@ export class DeviceBoot {
 
 /** The firmware on Node, in this process. */
 export const nodeEngine: Engine = async (world, boot) => {
-  const gateway = new Gateway(boot.ports(world));
+  const gateway = new Gateway(boot.ports(world), boot.build(world));
   boot.run(() => gateway.start());
   return {
     status: async () => ({
@@ -208,7 +249,19 @@ export class SimDevice {
 
   async powerOn(cause: BootCause = 'power-on'): Promise<void> {
     this.world.flash.revive();
-    const boot = new DeviceBoot(this.world, this);
+    // A cut set for the OTA flash may be due in the bootloader's own otadata write.
+    this.world.ota.flash.revive(true);
+    let booted: BootedImage;
+    try {
+      booted = this.world.ota.boot();
+    } catch (e) {
+      // The power failed again while the bootloader wrote otadata: it starts over when the power is back.
+      if (!(e instanceof PowerCut)) throw e;
+      this.world.ota.flash.dead = true;
+      this.world.scheduler.after(DOWNTIME_MS, () => this.powerOn('power-cut'));
+      return;
+    }
+    const boot = new DeviceBoot(this.world, this, booted);
     this.boot = boot;
     this.boots.push({ at: this.world.scheduler.now, cause });
     const index = this.boots.length - 1;
@@ -255,6 +308,7 @@ export class SimDevice {
     if (!boot || !boot.isAlive) return Promise.resolve();
     boot.end();
     this.world.flash.dead = true;
+    this.world.ota.flash.dead = true;
     const firmware = this.firmware;
     this.firmware = null;
     const index = this.boots.length - 1;

@@ -15,6 +15,9 @@ import { parseFault, type Fault } from './faults';
 import { SimDevice, nodeEngine, type DeviceStatus, type DeviceWorld, type Engine, type BootRecord } from './device';
 import { SerialLine } from '../hosts/sim/serial';
 import { NorFlash } from '../hosts/sim/flash';
+import { SimOtaFlash } from '../hosts/sim/ota';
+import { FIRMWARE_VERSION } from '../src/app';
+import type { ReleaseKey } from '../src/ota/release-keys';
 import { FileKeyValue } from '../hosts/sim/kv';
 import { NetworkWorld, SIM_WIFI } from '../hosts/sim/network';
 import { InProcessServers } from '../hosts/sim/http';
@@ -77,6 +80,8 @@ export interface SimOptions {
   engineName?: 'node' | 'xs';
   /** Other UART timings than the meter's own: a baud rate for meter and device, a FIFO threshold. */
   serial?: { baud?: number; fifo?: number };
+  /** The release keys the simulated firmware is built with (the committed src/ota/release-keys.ts when absent). */
+  releaseKeys?: readonly ReleaseKey[];
   /** Console output of the firmware. */
   log?: (line: string) => void;
   /** TAF settings of a device set up by this run (defaults: 15 min, 30 s, 1 s). */
@@ -250,6 +255,8 @@ export class Simulation {
     this.world = {
       scheduler: this.scheduler,
       flash: new NorFlash(FLASH_SIZE, state ? join(state, 'flash.bin') : undefined),
+      ota: new SimOtaFlash(new NorFlash(SimOtaFlash.size(), state ? join(state, 'ota.bin') : undefined), { version: FIRMWARE_VERSION }),
+      releaseKeys: options.releaseKeys,
       kv: new FileKeyValue(state ? join(state, 'nvs.json') : undefined),
       lines: [line],
       network,
@@ -507,6 +514,7 @@ export class Simulation {
     const report = this.report(statuses, (Date.now() - wallStart) / 1000, summariseLog(this.world.flash));
     await this.backend?.close();
     this.world.flash.close();
+    this.world.ota.flash.close();
     if (this.options.state) {
       const saved: SavedState = { meter: this.options.meter, site: this.site, seed: this.options.seed, until: this.ended, meterState: this.meter.state };
       writeFileSync(join(this.options.state, 'sim.json'), JSON.stringify(saved, null, 1));

@@ -21,10 +21,22 @@ import { loadUplinkSecrets } from './uplink/enrolment';
 import { BackendClient } from './uplink/client';
 import { LivePush } from './uplink/live-push';
 import { Portal } from './portal/portal';
+import { Updater } from './ota/updater';
+import { RELEASE_KEYS, type ReleaseKey } from './ota/release-keys';
 
 import { FIRMWARE_VERSION } from './version';
 
 export { FIRMWARE_VERSION };
+
+/**
+ * What the build puts into the firmware: its version and the release keys it
+ * takes updates from. The device has them compiled in; the simulator boots
+ * the version its slot holds (hosts/sim/ota.ts) and tests their own keys.
+ */
+export interface Build {
+  firmware: string;
+  releaseKeys: readonly ReleaseKey[];
+}
 
 /** How often the DLMS frame counters are saved (replay protection across restarts). */
 const SAVE_COUNTERS_MS = 15 * 60000;
@@ -45,7 +57,10 @@ export class Gateway {
   readonly time: Timekeeper;
   readonly live: LiveRing;
   readonly events: EventLog;
-  readonly firmware = FIRMWARE_VERSION;
+  readonly firmware: string;
+  private readonly releaseKeys: readonly ReleaseKey[];
+  /** Firmware updates, from the backend and from the portal; after start(). */
+  updater: Updater | null = null;
   /** The HTTP server on port 80: pages, API, captive-portal probes, the setup access point. */
   readonly portal: Portal;
   settings: Settings;
@@ -67,8 +82,10 @@ export class Gateway {
   /** Replays recorded one by one in this period (the first is; the rest are summed up). */
   private replaysNoted = 0;
 
-  constructor(ports: Ports) {
+  constructor(ports: Ports, build: Build = { firmware: FIRMWARE_VERSION, releaseKeys: RELEASE_KEYS }) {
     this.ports = ports;
+    this.firmware = build.firmware;
+    this.releaseKeys = build.releaseKeys;
     this.events = new EventLog((data) => ports.crypto.sha256(data), ports.kv);
     this.settings = loadSettings(ports.kv);
     this.guard = new ReplayGuard(ports.kv);
@@ -90,7 +107,7 @@ export class Gateway {
     opening = false;
     this.events.attach(this.log);
     // Only once the firmware event is in flash: a power cut before it must not lose the change.
-    if (kv.get(FIRMWARE_KEY) !== FIRMWARE_VERSION) kv.set(FIRMWARE_KEY, FIRMWARE_VERSION);
+    if (kv.get(FIRMWARE_KEY) !== this.firmware) kv.set(FIRMWARE_KEY, this.firmware);
     const recorder = new TafRecorder(this.log, this.time, clock, this.settings.taf, this.settings.zone, (line) => this.ports.log(line));
     this.recorder = recorder;
     const meterClock = METER_CLOCKS[this.settings.meter.protocol] === true;
@@ -107,14 +124,16 @@ export class Gateway {
     this.startReader();
     this.time.start();
     const u = this.settings.uplink;
-    if (u.url && u.deviceId) {
-      const client = new BackendClient(this.ports.http, u, loadUplinkSecrets(kv));
-      const log = this.log;
-      this.uplink = new Uplink(this.ports, client, log, this.time, u, this.settings.zone, FIRMWARE_VERSION, (line) => this.ports.log(line), (line) => this.event('upload', line));
+    const log = this.log;
+    const report = () => ({ firmware: this.firmware, backlog: log.next - 1 - log.cursor });
+    const client = u.url && u.deviceId ? new BackendClient(this.ports.http, u, loadUplinkSecrets(kv)) : null;
+    this.startUpdater(client, report);
+    if (client) {
+      this.uplink = new Uplink(this.ports, client, log, this.time, u, this.settings.zone, this.firmware, (line) => this.ports.log(line), (line) => this.event('upload', line), (answer) => this.updater?.offered(answer.update));
       this.uplink.start();
       this.livePush = new LivePush(this.ports, client, this.live, this.time, u, {
         meterId: () => this.latest?.meterId ?? null,
-        report: () => ({ firmware: FIRMWARE_VERSION, backlog: log.next - 1 - log.cursor }),
+        report,
       }, (line) => this.ports.log(line));
       this.livePush.start();
     }
@@ -125,10 +144,38 @@ export class Gateway {
     const m = this.settings.meter;
     const where = `${m.protocol} on the ${m.connector} port`;
     // Before setup the meter settings are the defaults nobody chose: say so rather than claim a meter.
-    this.ports.log(`smgw-lite ${FIRMWARE_VERSION}: ` + (this.portal.configured ? `reading ${where}` : `the meter is not set up yet: the portal's setup wizard asks for it (until then the line is read as ${where})`));
+    this.ports.log(`smgw-lite ${this.firmware}: ` + (this.portal.configured ? `reading ${where}` : `the meter is not set up yet: the portal's setup wizard asks for it (until then the line is read as ${where})`));
+  }
+
+  /** Firmware updates: a new image's self-test at its first boot, a download to go on with, offers from the backend. */
+  private startUpdater(client: BackendClient | null, report: () => { firmware: string; backlog: number }): void {
+    const ports = this.ports;
+    const readingsBefore = this.reader.stats.readings;
+    this.updater = new Updater({
+      ota: ports.ota,
+      crypto: ports.crypto,
+      kv: ports.kv,
+      clock: ports.clock,
+      system: ports.system,
+      keys: this.releaseKeys,
+      firmware: this.firmware,
+      client,
+      clientFree: () => client !== null && !client.busy && !(this.uplink?.delivering ?? false),
+      report,
+      record: (line) => this.event('update', line),
+      prepareRestart: (reason) => this.prepareRestart(reason),
+      meterDecoded: () => this.reader.stats.readings > readingsBefore,
+      logProblem: () => {
+        const chain = this.events.verify();
+        if (!chain.ok) return chain.break?.detail ?? 'the chain is broken';
+        return this.events.read({ limit: 1 }).events.length ? null : 'no event could be read back';
+      },
+    });
+    this.updater.start();
   }
 
   stop(): void {
+    this.updater?.stop();
     this.reader.stop();
     this.time.stop();
     this.recorder?.stop();
@@ -196,8 +243,8 @@ export class Gateway {
     // The ports report no reset reason: a boot nobody asked for is a power-on, a power cut, a crash or the reset button.
     this.event('boot', requested ? `boot: restart requested (${requested})` : 'boot: power-on or reset (no restart was requested)');
     const before = kv.get(FIRMWARE_KEY);
-    if (before !== FIRMWARE_VERSION) {
-      this.event('firmware', !before ? `firmware ${FIRMWARE_VERSION} (first boot with an event log)` : `firmware changed from ${before} to ${FIRMWARE_VERSION}`);
+    if (before !== this.firmware) {
+      this.event('firmware', !before ? `firmware ${this.firmware} (first boot with an event log)` : `firmware changed from ${before} to ${this.firmware}`);
     }
   }
 
@@ -214,7 +261,8 @@ export class Gateway {
   status(): object {
     const s = this.reader.stats;
     return {
-      firmware: FIRMWARE_VERSION,
+      firmware: this.firmware,
+      update: this.updater?.status() ?? null,
       uptime: this.ports.clock.uptime(),
       time: { source: this.time.source, now: this.time.synced ? isoUtc(Math.floor(this.time.now() / 1000) * 1000) : null },
       meter: { protocol: this.settings.meter.protocol, connector: this.settings.meter.connector },

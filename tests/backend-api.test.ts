@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, pseudonym } from '../backend/server';
 import { newToken, Store } from '../backend/store';
 import { Pki } from '../backend/pki';
+import { FIRMWARE_CONTENT_TYPE } from '../backend/releases';
+import { signedImage } from './support/ota';
 import openapi from '../backend/openapi.json';
 import { BATCH_CONTENT_TYPE, BatchWriter } from '../src/uplink/batch';
 import type { Entry, GapEntry, LogEntry, ReadingEntry } from '../src/store/entries';
@@ -334,11 +336,11 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents exactly the routes server.ts registers, and each of them exists in the app', async () => {
-    // Routes as server.ts registers them (app.get('/path', ...)), in OpenAPI's {param} form.
-    const source = readFileSync(new URL('../backend/server.ts', import.meta.url), 'utf8');
+    // Routes as server.ts and releases.ts register them (app.get('/path', ...)), in OpenAPI's {param} form.
+    const source = ['server.ts', 'releases.ts'].map((f) => readFileSync(new URL('../backend/' + f, import.meta.url), 'utf8')).join('\n');
     const registered = [...source.matchAll(/app\.(get|post|put|patch|delete)(?:<[^>]*>)?\(\s*'([^']+)'/g)].map((m) => `${m[1].toUpperCase()} ${m[2].replace(/:(\w+)/g, '{$1}')}`).sort();
     const documented = Object.entries(openapi.paths as Record<string, Schema>).flatMap(([p, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`)).sort();
-    expect(registered.length).toBe(30);
+    expect(registered.length).toBe(36);
     expect(documented).toEqual(registered);
     for (const entry of documented) {
       const [method, path] = entry.split(' ') as ['GET' | 'POST' | 'DELETE', string];
@@ -456,6 +458,13 @@ describe('access control', () => {
       'GET /api/v1/meters/{meterId}/live': { url: `/api/v1/meters/${m}/live` },
       'GET /api/v1/households/{householdId}/alert-settings': { url: `/api/v1/households/${H[0].id}/alert-settings` },
       'POST /api/v1/households/{householdId}/alert-settings': { url: `/api/v1/households/${H[0].id}/alert-settings`, body: { peakKW: 5 } },
+      // Firmware releases (backend/releases.ts): unknown ids answer 404 to who may ask.
+      'POST /api/v1/admin/releases': { url: '/api/v1/admin/releases', raw: Buffer.from(signedImage({ version: '9.9.9' })), headers: { 'content-type': FIRMWARE_CONTENT_TYPE } },
+      'GET /api/v1/admin/releases': { url: '/api/v1/admin/releases' },
+      'POST /api/v1/admin/rollouts': { url: '/api/v1/admin/rollouts', body: { releaseId: 'fw-none', target: 'all' } },
+      'POST /api/v1/admin/rollouts/{id}/stop': { url: '/api/v1/admin/rollouts/ro-none/stop' },
+      'GET /api/v1/firmware': { url: '/api/v1/firmware' },
+      'GET /api/v1/firmware/{id}': { url: '/api/v1/firmware/fw-none' },
     };
     const tokens = { admin: ADMIN, household: H[0].token, research: RESEARCH, device: probe.token };
     let checked = 0;
@@ -475,7 +484,7 @@ describe('access control', () => {
         }
       }
     }
-    expect(checked).toBe(25 * 4);
+    expect(checked).toBe(31 * 4);
   });
 
   it('refuses a revoked device (403), and lists it as revoked', async () => {

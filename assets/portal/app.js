@@ -9,9 +9,11 @@ function el(tag, text, cls) { var e = document.createElement(tag); if (text != n
 function say(text, bad) { var m = $('msg'); m.textContent = text || ''; m.className = 'msg' + (bad ? ' err' : ''); m.hidden = !text; }
 
 function api(method, path, body) {
-  var h = { 'content-type': 'application/json' };
+  // Bytes (a firmware piece) go as they are; anything else as JSON.
+  var raw = body instanceof Uint8Array;
+  var h = { 'content-type': raw ? 'application/octet-stream' : 'application/json' };
   if (csrf) h['x-csrf-token'] = csrf;
-  return fetch(path, { method: method, headers: h, body: body ? JSON.stringify(body) : undefined, credentials: 'same-origin' }).then(function (r) {
+  return fetch(path, { method: method, headers: h, body: raw ? body : body ? JSON.stringify(body) : undefined, credentials: 'same-origin' }).then(function (r) {
     return r.text().then(function (t) {
       var j = null;
       try { j = t ? JSON.parse(t) : null; } catch (e) { j = null; }
@@ -382,6 +384,27 @@ $('a-upload').onclick = function () {
         out.textContent = !u ? 'not enrolled' : u.lastError ? 'failed: ' + u.lastError : u.lastSuccess ? 'delivered: ' + u.pending + ' entries pending' : 'uploading: see Status';
       }).catch(fail);
     }, 3000);
+  }).catch(function (e) { out.textContent = e.message; });
+};
+// A signed image in pieces the device can hold: the header first (checked at once), then 4 KB at a time (docs/ota.md).
+$('a-fw').onclick = function () {
+  var out = $('r-fw'), f = $('fw-file').files[0];
+  if (!f) { out.textContent = 'choose a signed image (.fw) first'; return; }
+  f.arrayBuffer().then(function (b) {
+    var file = new Uint8Array(b), at = 0;
+    out.textContent = 'checking the signature...';
+    return api('POST', '/api/firmware/begin', file.subarray(0, 192)).then(function (h) {
+      if (192 + h.size !== file.length) throw new Error('the file has ' + file.length + ' bytes, its header says ' + (192 + h.size));
+      function next() {
+        if (at >= h.size) return api('POST', '/api/firmware/finish');
+        out.textContent = h.version + ': ' + Math.floor(100 * at / h.size) + ' % written';
+        return api('POST', '/api/firmware/piece?offset=' + at, file.subarray(192 + at, 192 + Math.min(at + h.piece, h.size))).then(function (r) { at = r.at; return next(); });
+      }
+      return next();
+    }).then(function (r) { out.textContent = r.version + ' verified: restarting into it'; restarting(false); }, function (e) {
+      api('POST', '/api/firmware/cancel').catch(function () {});
+      throw e;
+    });
   }).catch(function (e) { out.textContent = e.message; });
 };
 $('a-restart').onclick = function () {

@@ -672,17 +672,17 @@
       <div class="card">
         <h2>Devices</h2>
         <div style="overflow-x:auto"><table id="devices">
-          <thead><tr><th>Device</th><th>Household</th><th>Auth</th><th>Firmware</th><th>Last upload</th><th>Entries stored</th><th>Backlog</th><th>Event log</th><th>State</th><th></th></tr></thead>
+          <thead><tr><th>Device</th><th>Household</th><th>Auth</th><th>Firmware</th><th>Last update</th><th>Last upload</th><th>Entries stored</th><th>Backlog</th><th>Event log</th><th>State</th><th></th></tr></thead>
           <tbody>${list
             .map(
-              (d) => `<tr data-device="${esc(d.id)}"><td>${esc(d.id)}</td><td>${esc(names.get(d.householdId) || d.householdId)}</td><td>${esc(d.auth)}</td><td data-col="firmware">${esc(d.firmware || '–')}</td><td>${esc(when(d.lastSeen))}</td><td data-col="stored">${d.lastSeq}</td>
+              (d) => `<tr data-device="${esc(d.id)}"><td>${esc(d.id)}</td><td>${esc(names.get(d.householdId) || d.householdId)}</td><td>${esc(d.auth)}</td><td data-col="firmware">${esc(d.firmware || '–')}</td><td data-col="update" title="${d.update && d.update.time ? esc(d.update.time) : ''}">${esc(d.update ? d.update.message : '–')}</td><td>${esc(when(d.lastSeen))}</td><td data-col="stored">${d.lastSeq}</td>
                 <td data-col="backlog" title="${d.reportedAt ? 'as the device said at ' + esc(when(Date.parse(d.reportedAt))) : 'not reported yet'}">${d.backlog === null ? '–' : d.backlog}</td>
                 <td class="${d.eventChain.status === 'broken' ? 'error' : ''}">${esc(chain(d.eventChain))}</td><td data-col="state">${d.revokedAt ? 'revoked ' + esc(when(d.revokedAt)) : 'active'}</td>
                 <td>${d.revokedAt ? '' : `<button type="button" class="plain" data-revoke="${esc(d.id)}">Revoke</button>`}</td></tr>`,
             )
             .join('')}</tbody>
         </table></div>
-        <p class="note">"Entries stored" is the highest reading-log sequence number the backend holds; "Backlog" the entries the device holds that the backend has not acknowledged, and "Firmware" its version, as the device said with its last delivery or live push (hover for when).</p>
+        <p class="note">"Entries stored" is the highest reading-log sequence number the backend holds; "Backlog" the entries the device holds that the backend has not acknowledged, and "Firmware" its version, as the device said with its last delivery or live push (hover for when). "Last update" is the device's newest firmware-update event (docs/ota.md).</p>
       </div>
       <div class="card">
         <h2>Enrol a device</h2>

@@ -6,6 +6,7 @@
 import { Gateway } from '../../src/app';
 import type { FlashPort } from '../../src/ports/flash';
 import type { Ports } from '../../src/ports/index';
+import type { OtaPort } from '../../src/ports/ota';
 import { ModdableAssets } from './assets';
 import { ModdableClock } from './clock';
 import { device } from './config';
@@ -18,6 +19,8 @@ import { ModdableSystem } from './system';
 
 export interface Platform {
   flash: FlashPort;
+  /** The app slots (esp32/ota.ts; lin/ota.ts stands in for them with files). */
+  ota: OtaPort;
   line: UartLine;
   setupButtonHeld: boolean;
   restart: () => void;
@@ -34,6 +37,7 @@ export function boot(platform: Platform): void {
     http: new ModdableHttp({ 80: Number(device.portalPort) }),
     assets: new ModdableAssets(),
     system: new ModdableSystem(platform.setupButtonHeld, platform.restart),
+    ota: platform.ota,
     log: (line) => trace(line + '\n'),
   };
   const gateway = new Gateway(ports);

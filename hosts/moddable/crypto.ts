@@ -1,10 +1,12 @@
 // Crypto port on Moddable: the native aes-gcm module (mbedtls: on the ESP32 on
 // its AES accelerator, on lin the system's libmbedcrypto; the key schedule lives
 // in native memory) and the native digest module (SHA-256 and PBKDF2, on the
-// ESP32's SHA accelerator; random bytes from its hardware RNG, getrandom on lin).
+// ESP32's SHA accelerator; random bytes from its hardware RNG, getrandom on lin),
+// and the native ota-verify module (streamed SHA-256, ECDSA P-256 verify).
 
 import AesGcmKey from 'aes-gcm';
 import { pbkdf2, random, sha256 } from 'digest';
+import { Sha256Stream, verifyP256 } from 'ota-verify';
 import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
 
 class ModdableAesKey implements AesKey {
@@ -39,4 +41,9 @@ export const moddableCrypto: CryptoPort = {
   sha256: (data) => new Uint8Array(sha256(data)),
   pbkdf2: (password, salt, iterations, length) => new Uint8Array(pbkdf2(password, salt, iterations, length)),
   random: (length) => new Uint8Array(random(length)),
+  sha256Stream: () => {
+    const s = new Sha256Stream();
+    return { update: (data) => s.update(data), digest: () => new Uint8Array(s.digest()) };
+  },
+  verifyP256: (publicKey, message, signature) => verifyP256(publicKey, message, signature),
 };

@@ -1,6 +1,6 @@
 // Crypto port on Node: node:crypto. Keys stay in KeyObjects, outside the JS heap.
 
-import { createDecipheriv, createHash, createSecretKey, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createHash, createPublicKey, createSecretKey, pbkdf2Sync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
 
 const COUNTER_2 = Uint8Array.of(0, 0, 0, 2);
@@ -49,9 +49,24 @@ function bytes(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
+/** An uncompressed P-256 point (04 || x || y) as a node:crypto key. */
+export function p256PublicKey(point: Uint8Array): KeyObject {
+  if (point.length !== 65 || point[0] !== 4) throw new RangeError('a P-256 public key is 65 bytes, 04 || x || y');
+  const b64url = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33)) }, format: 'jwk' });
+}
+
 export const nodeCrypto: CryptoPort = {
   importKey: (key) => new NodeAesKey(key),
   sha256: (data) => bytes(createHash('sha256').update(data).digest()),
   pbkdf2: (password, salt, iterations, length) => bytes(pbkdf2Sync(password, salt, iterations, length, 'sha256')),
   random: (length) => bytes(randomBytes(length)),
+  sha256Stream: () => {
+    const h = createHash('sha256');
+    return { update: (data) => void h.update(data), digest: () => bytes(h.digest()) };
+  },
+  verifyP256: (publicKey, message, signature) => {
+    if (signature.length !== 64) throw new RangeError('a P-256 signature is 64 bytes, r || s');
+    return verify('sha256', message, { key: p256PublicKey(publicKey), dsaEncoding: 'ieee-p1363' }, signature);
+  },
 };

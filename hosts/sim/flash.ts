@@ -50,10 +50,10 @@ export class NorFlash implements FlashPort {
     this.cutIn = steps;
   }
 
-  /** The device booted again. */
-  revive(): void {
+  /** The device booted again; a cut still to come stays set with `keepCut` (one in the bootloader's next write). */
+  revive(keepCut = false): void {
     this.dead = false;
-    this.cutIn = -1;
+    if (!keepCut) this.cutIn = -1;
   }
 
   private check(offset: number, length: number): void {

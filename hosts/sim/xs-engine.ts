@@ -57,7 +57,7 @@ class XsFirmware implements Firmware {
 
   async start(readings: boolean): Promise<void> {
     await this.worker.evaluate(readFileSync(distFile('xs/device.js'), 'utf8'));
-    await this.boot.run(() => this.command('boot', { t: 'boot', readings }));
+    await this.boot.run(() => this.command('boot', { t: 'boot', readings, build: toWire(this.boot.build(this.world), b64, () => 0) }));
   }
 
   onReading(listener: (json: string) => void): void {
@@ -117,6 +117,10 @@ class XsFirmware implements Firmware {
         return call(this.ports.assets);
       case 'system':
         return call(this.ports.system);
+      case 'ota': {
+        const ota = this.ports.ota;
+        return method === 'info' ? { hardware: ota.hardware, slotSize: ota.slotSize, resumable: ota.resumable } : call(ota);
+      }
       case 'log':
         this.ports.log(String(args[0]));
         return null;

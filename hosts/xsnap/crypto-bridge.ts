@@ -10,8 +10,12 @@
 //   'h' 0 data                                   -> SHA-256 (32)
 //   'p' 0 iterations(4) length(1) saltLength(1) salt password -> PBKDF2-HMAC-SHA-256
 //   'r' 0 length(1)                              -> random bytes
+//   'S' 0                                        -> SHA-256 stream handle
+//   'u' handle data                              -> feeds the stream
+//   'd' handle                                   -> its digest (32); the handle is freed
+//   'v' 0 key(65) signature(64) message          -> 1 when the P-256 signature verifies, else 0
 
-import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
+import { TagMismatch, type AesKey, type CryptoPort, type Sha256Stream } from '../../src/ports/crypto';
 
 export const OP_IMPORT = 0x6b;
 export const OP_GCM = 0x67;
@@ -20,6 +24,10 @@ export const OP_CLOSE = 0x63;
 export const OP_SHA256 = 0x68;
 export const OP_PBKDF2 = 0x70;
 export const OP_RANDOM = 0x72;
+export const OP_STREAM_START = 0x53;
+export const OP_STREAM_UPDATE = 0x75;
+export const OP_STREAM_DIGEST = 0x64;
+export const OP_VERIFY_P256 = 0x76;
 export const OK = 0;
 export const TAG_MISMATCH = 1;
 export const FAILED = 2;
@@ -72,6 +80,26 @@ class BridgedKey implements AesKey {
   }
 }
 
+class BridgedSha256 implements Sha256Stream {
+  private readonly handle: number;
+
+  constructor() {
+    this.handle = call(Uint8Array.of(OP_STREAM_START, 0))[0];
+  }
+
+  update(data: Uint8Array): void {
+    const r = new Uint8Array(2 + data.length);
+    r[0] = OP_STREAM_UPDATE;
+    r[1] = this.handle;
+    r.set(data, 2);
+    call(r);
+  }
+
+  digest(): Uint8Array {
+    return call(Uint8Array.of(OP_STREAM_DIGEST, this.handle)).slice();
+  }
+}
+
 export const bridgedCrypto: CryptoPort = {
   importKey(key: Uint8Array): AesKey {
     const r = new Uint8Array(1 + key.length);
@@ -99,5 +127,15 @@ export const bridgedCrypto: CryptoPort = {
   random(length: number): Uint8Array {
     if (length > 255) throw new RangeError('random: at most 255 bytes per call');
     return call(Uint8Array.of(OP_RANDOM, 0, length)).slice();
+  },
+  sha256Stream: () => new BridgedSha256(),
+  verifyP256(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    if (publicKey.length !== 65 || signature.length !== 64) throw new RangeError('verifyP256: a 65-byte key and a 64-byte signature');
+    const r = new Uint8Array(2 + 65 + 64 + message.length);
+    r[0] = OP_VERIFY_P256;
+    r.set(publicKey, 2);
+    r.set(signature, 67);
+    r.set(message, 131);
+    return call(r)[0] === 1;
   },
 };

@@ -2,12 +2,14 @@
 // sends, with the sim host's crypto port.
 
 import { nodeCrypto } from '../sim/crypto';
-import { TagMismatch, type AesKey } from '../../src/ports/crypto';
-import { FAILED, OK, OP_CLOSE, OP_GCM, OP_IMPORT, OP_PBKDF2, OP_RANDOM, OP_SHA256, OP_STREAM, TAG_MISMATCH } from './crypto-bridge';
+import { TagMismatch, type AesKey, type Sha256Stream } from '../../src/ports/crypto';
+import { FAILED, OK, OP_CLOSE, OP_GCM, OP_IMPORT, OP_PBKDF2, OP_RANDOM, OP_SHA256, OP_STREAM, OP_STREAM_DIGEST, OP_STREAM_START, OP_STREAM_UPDATE, OP_VERIFY_P256, TAG_MISMATCH } from './crypto-bridge';
 
 export class CryptoHost {
   private readonly keys = new Map<number, AesKey>();
   private next = 0;
+  private readonly streams = new Map<number, Sha256Stream>();
+  private nextStream = 0;
 
   /** Handles one request; returns null when it is not a crypto request. */
   handle(r: Uint8Array): Uint8Array | null {
@@ -21,6 +23,22 @@ export class CryptoHost {
       }
       if (op === OP_SHA256) return withStatus(nodeCrypto.sha256(r.subarray(2)));
       if (op === OP_RANDOM) return withStatus(nodeCrypto.random(r[2]));
+      if (op === OP_STREAM_START) {
+        const handle = this.nextStream++ & 0xff;
+        this.streams.set(handle, nodeCrypto.sha256Stream());
+        return Uint8Array.of(OK, handle);
+      }
+      if (op === OP_STREAM_UPDATE || op === OP_STREAM_DIGEST) {
+        const stream = this.streams.get(r[1]);
+        if (!stream) return Uint8Array.of(FAILED);
+        if (op === OP_STREAM_UPDATE) {
+          stream.update(r.subarray(2));
+          return Uint8Array.of(OK);
+        }
+        this.streams.delete(r[1]);
+        return withStatus(stream.digest());
+      }
+      if (op === OP_VERIFY_P256) return Uint8Array.of(OK, nodeCrypto.verifyP256(r.subarray(2, 67), r.subarray(131), r.subarray(67, 131)) ? 1 : 0);
       if (op === OP_PBKDF2) {
         const iterations = new DataView(r.buffer, r.byteOffset, r.length).getUint32(2);
         const salt = r.subarray(8, 8 + r[7]);
@@ -54,6 +72,7 @@ export class CryptoHost {
   close(): void {
     for (const key of this.keys.values()) key.close();
     this.keys.clear();
+    this.streams.clear();
   }
 }
 

@@ -14,6 +14,7 @@ import { AP_PASSWORD_KEY, setupDone } from './config';
 import { Detector, sameLine } from './detect';
 import type { MeterSettings } from '../config/settings';
 import { registerRoutes } from './api';
+import { registerUpdateRoutes } from './update';
 
 const CONTENT_TYPES: { [ext: string]: string } = {
   html: 'text/html; charset=utf-8',
@@ -47,6 +48,7 @@ export class Portal {
     this.detector = new Detector(gateway.ports, gateway.settings.zone);
     this.router = new Router(this.auth, (line) => gateway.ports.log(line));
     registerRoutes(this.router, this);
+    registerUpdateRoutes(this.router, this);
   }
 
   /** Set up: the owner chose a password and finished the wizard. */

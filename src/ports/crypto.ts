@@ -18,6 +18,13 @@ export interface AesKey {
   close(): void;
 }
 
+/** SHA-256 over data fed in pieces: a firmware image is larger than the RAM. */
+export interface Sha256Stream {
+  update(data: Uint8Array): void;
+  /** The digest (32 bytes); the stream cannot be fed after it. */
+  digest(): Uint8Array;
+}
+
 export interface CryptoPort {
   /** Imports a 16-byte AES-128 key. */
   importKey(key: Uint8Array): AesKey;
@@ -30,6 +37,15 @@ export interface CryptoPort {
   pbkdf2(password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Uint8Array;
   /** `length` bytes from a cryptographically strong generator (salts, session ids, CSRF tokens). */
   random(length: number): Uint8Array;
+  /** A SHA-256 fed piece by piece (a firmware image, read back from its slot). */
+  sha256Stream(): Sha256Stream;
+  /**
+   * Whether `signature` (r || s, 64 bytes) is an ECDSA P-256 signature over
+   * SHA-256 of `message` under `publicKey` (uncompressed point, 65 bytes): a
+   * release header's signature. Native mbedtls on the device (the MPI
+   * accelerator); throws on a key that is not a P-256 point.
+   */
+  verifyP256(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }
 
 export class TagMismatch extends Error {

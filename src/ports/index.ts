@@ -8,6 +8,7 @@ import type { FlashPort } from './flash';
 import type { HttpPort } from './http';
 import type { KeyValuePort } from './kv';
 import type { NetworkPort } from './network';
+import type { OtaPort } from './ota';
 import type { SerialPort } from './serial';
 import type { SystemPort } from './system';
 
@@ -22,8 +23,10 @@ export interface Ports {
   /** The portal's pages. */
   assets: AssetsPort;
   system: SystemPort;
+  /** The app slots: firmware updates and their rollback. */
+  ota: OtaPort;
   /** Writes a line to the host's console (the serial monitor on the device). */
   log(line: string): void;
 }
 
-export type { AssetsPort, SystemPort, ClockPort, CryptoPort, FlashPort, HttpPort, KeyValuePort, NetworkPort, SerialPort };
+export type { AssetsPort, SystemPort, ClockPort, CryptoPort, FlashPort, HttpPort, KeyValuePort, NetworkPort, OtaPort, SerialPort };

@@ -58,7 +58,7 @@ export interface GapEntry {
 }
 
 /** What an event of the event log is about. */
-export const EVENT_KINDS = ['boot', 'config', 'time', 'decode', 'security', 'upload', 'firmware', 'store'] as const;
+export const EVENT_KINDS = ['boot', 'config', 'time', 'decode', 'security', 'upload', 'firmware', 'store', 'update'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** The length of a chain hash: SHA-256. */

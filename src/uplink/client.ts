@@ -5,12 +5,12 @@
 // while it lasts, and two at once would not fit beside everything else; who
 // finds the client busy tries later.
 
-import type { ClientRequest, HttpPort, TlsOptions } from '../ports/http';
+import type { ClientRequest, ClientResponse, HttpPort, TlsOptions } from '../ports/http';
 import type { UplinkSecrets, UplinkSettings } from './uplink';
 
 const REQUEST_TIMEOUT_MS = 30000;
-/** The answers the device reads are small: more than this is not looked at. */
-const ANSWER_BYTES = 512;
+/** The JSON answers the device reads are small: more than this is not looked at (an update offer fits). */
+const ANSWER_BYTES = 1024;
 
 /** What the device tells the backend about itself with every request (headers `smgw-firmware`, `smgw-backlog`). */
 export interface DeviceReport {
@@ -58,29 +58,70 @@ export class BackendClient {
     }
   }
 
-  private async send(path: string, contentType: string, body: Uint8Array | string, report: DeviceReport): Promise<{ [key: string]: unknown }> {
-    const headers: { [name: string]: string } = { 'content-type': contentType, 'smgw-firmware': report.firmware, 'smgw-backlog': String(report.backlog) };
+  /**
+   * GETs bytes `from`..`to` (inclusive) of `path` with an HTTP Range request:
+   * a piece of a firmware image. Throws unless the backend answers 206 with
+   * exactly that range.
+   */
+  async getRange(path: string, from: number, to: number, report: DeviceReport): Promise<Uint8Array> {
+    if (this.inFlight) throw new Error('another request to the backend is on its way');
+    this.inFlight = true;
+    try {
+      const response = await this.http.request(this.request(path, 'GET', { range: `bytes=${from}-${to}` }, undefined, report));
+      if (response.status !== 206) throw new Error(`backend answered ${response.status} to a range request: ${this.answer(response.body).reason}`);
+      const expected = `bytes ${from}-${to}/`;
+      const got = response.headers['content-range'] ?? '';
+      if (got.slice(0, expected.length) !== expected || response.body.length !== to - from + 1) throw new Error(`backend answered range "${got}" with ${response.body.length} bytes, asked for ${from}-${to}`);
+      return response.body;
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  /** GETs `path`: the answer's JSON object, or throws as post() does. */
+  async get(path: string, report: DeviceReport): Promise<{ [key: string]: unknown }> {
+    if (this.inFlight) throw new Error('another request to the backend is on its way');
+    this.inFlight = true;
+    try {
+      return this.json(await this.http.request(this.request(path, 'GET', {}, undefined, report)));
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private request(path: string, method: string, extra: { [name: string]: string }, body: Uint8Array | string | undefined, report: DeviceReport): ClientRequest {
+    const headers: { [name: string]: string } = { ...extra, 'smgw-firmware': report.firmware, 'smgw-backlog': String(report.backlog) };
     if (this.settings.auth === 'token' && this.secrets.token) headers.authorization = 'Bearer ' + this.secrets.token;
-    const request: ClientRequest = { url: this.settings.url.replace(/\/$/, '') + path, method: 'POST', headers, body, timeout: REQUEST_TIMEOUT_MS };
+    const request: ClientRequest = { url: this.settings.url.replace(/\/$/, '') + path, method, headers, timeout: REQUEST_TIMEOUT_MS };
+    if (body !== undefined) request.body = body;
     if (this.settings.url.startsWith('https:')) {
       const tls = this.tls();
       if (!tls) throw new Error('no CA to check the backend against: enrol the device');
       request.tls = tls;
     }
-    const response = await this.http.request(request);
-    const text = String.fromCharCode.apply(null, Array.from(response.body.subarray(0, ANSWER_BYTES)));
+    return request;
+  }
+
+  private answer(body: Uint8Array): { object: { [key: string]: unknown } | null; reason: string } {
+    const text = String.fromCharCode.apply(null, Array.from(body.subarray(0, ANSWER_BYTES)));
     let answer: unknown = null;
     try {
       answer = JSON.parse(text);
     } catch {
-      // not JSON: the text itself is the reason below
+      // not JSON: the text itself is the reason
     }
     const object = answer !== null && typeof answer === 'object' ? (answer as { [key: string]: unknown }) : null;
-    if (response.status !== 200) {
-      const reason = object && typeof object.error === 'string' ? object.error : text;
-      throw new Error(`backend answered ${response.status}: ${reason}`);
-    }
+    return { object, reason: object && typeof object.error === 'string' ? object.error : text };
+  }
+
+  private json(response: ClientResponse): { [key: string]: unknown } {
+    const { object, reason } = this.answer(response.body);
+    if (response.status !== 200) throw new Error(`backend answered ${response.status}: ${reason}`);
     if (!object) throw new Error('backend answered without JSON');
     return object;
+  }
+
+  private async send(path: string, contentType: string, body: Uint8Array | string, report: DeviceReport): Promise<{ [key: string]: unknown }> {
+    return this.json(await this.http.request(this.request(path, 'POST', { 'content-type': contentType }, body, report)));
   }
 }

@@ -105,6 +105,8 @@ export class Uplink {
   private readonly say: (line: string) => void;
   /** Deliveries and failures for the event log (which the deliveries carry to the backend). */
   private readonly record: (line: string) => void;
+  /** Each acknowledgement, for what else the backend says in it (an update it offers: src/ota/updater.ts). */
+  private readonly onAnswer: (answer: { [key: string]: unknown }) => void;
   /** A failure has been recorded since the last delivery (retries are not recorded again). */
   private failing = false;
   private readonly buffer = new Uint8Array(MAX_BATCH);
@@ -124,6 +126,7 @@ export class Uplink {
     firmware: string,
     say: (line: string) => void,
     record: (line: string) => void = () => undefined,
+    onAnswer: (answer: { [key: string]: unknown }) => void = () => undefined,
   ) {
     this.client = client;
     this.clock = ports.clock;
@@ -135,6 +138,7 @@ export class Uplink {
     this.firmware = firmware;
     this.say = say;
     this.record = record;
+    this.onAnswer = onAnswer;
   }
 
   start(): void {
@@ -148,6 +152,11 @@ export class Uplink {
   stop(): void {
     if (this.timer) this.clock.cancel(this.timer);
     this.timer = null;
+  }
+
+  /** A delivery is under way (between its batches too). */
+  get delivering(): boolean {
+    return this.busy;
   }
 
   /** Sends everything the log holds, now. */
@@ -287,8 +296,10 @@ export class Uplink {
   private async send(body: Uint8Array, last: number): Promise<number> {
     // The backlog as it will be once this batch is stored: what the admin's device list shows.
     const report = { firmware: this.firmware, backlog: Math.max(0, this.log.next - 1 - last) };
-    const stored = (await this.client.post('/api/v1/ingest', BATCH_CONTENT_TYPE, body, report)).stored;
+    const answer = await this.client.post('/api/v1/ingest', BATCH_CONTENT_TYPE, body, report);
+    const stored = answer.stored;
     if (typeof stored !== 'number' || !Number.isInteger(stored) || stored < 0) throw new Error('backend answered without "stored"');
+    this.onAnswer(answer);
     return stored;
   }
 

@@ -1,5 +1,5 @@
-// Builds the native modules' host-testable parts with gcc: the AES-GCM core
-// and the digest core against the system's mbedtls (Debian's libmbedtls-dev: no package on the npm
+// Builds the native modules' host-testable parts with gcc: the AES-GCM core,
+// the digest core and the OTA verify core (ECDSA P-256, streamed SHA-256) against the system's mbedtls (Debian's libmbedtls-dev: no package on the npm
 // registry ships mbedtls' sources or headers), and syntax checks of the XS bindings against the XS
 // headers @agoric/xsnap ships. What gcc needs is in system-packages.txt; a test run on a machine
 // without it fails naming the package, as `npm test`'s first step does, rather than in gcc's output.
@@ -45,6 +45,14 @@ export function buildDigestDriver(): string {
   requireSystemPackages(['build-essential', 'libmbedtls-dev']);
   const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), 'digest-test');
   gcc(['-O2', '-Wall', '-Wextra', '-Werror', '-Imodules/digest', 'modules/digest/digest-core.c', 'modules/digest/test/digest-test.c', '-lmbedcrypto', '-o', out]);
+  return out;
+}
+
+/** Compiles modules/ota-verify's core with its test driver; returns the executable's path. */
+export function buildOtaVerifyDriver(): string {
+  requireSystemPackages(['build-essential', 'libmbedtls-dev']);
+  const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), 'ota-verify-test');
+  gcc(['-O2', '-Wall', '-Wextra', '-Werror', '-Imodules/ota-verify', 'modules/ota-verify/ota-verify-core.c', 'modules/ota-verify/test/ota-verify-test.c', '-lmbedcrypto', '-o', out]);
   return out;
 }
 

@@ -21,15 +21,15 @@ export class PortalClient {
     this.sim = sim;
   }
 
-  /** Sends a request as the page would (the session cookie, and the CSRF token on POST); `headers` may override both. */
+  /** Sends a request as the page would (the session cookie, and the CSRF token on POST); `headers` may override both. Bytes go as application/octet-stream. */
   async call(method: string, path: string, body?: unknown, headers: { [name: string]: string } = {}): Promise<PortalAnswer> {
     const h: { [name: string]: string } = {};
     if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (this.csrf && method !== 'GET') h['x-csrf-token'] = this.csrf;
-    if (body !== undefined) h['content-type'] = 'application/json';
+    if (body !== undefined) h['content-type'] = body instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
     Object.assign(h, headers);
     for (const k of Object.keys(h)) if (h[k] === '') delete h[k];
-    const bytes = body === undefined ? null : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
+    const bytes = body === undefined ? null : body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
     const r: HttpResponse = await this.sim.world.servers.handle(80, { method, path, headers: h, body: bytes });
     const setCookie = r.headers['set-cookie'];
     if (setCookie) {

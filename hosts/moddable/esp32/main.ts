@@ -5,9 +5,10 @@ import { boot } from '../boot';
 import { device } from '../config';
 import { setupButtonHeld } from './button';
 import { Esp32Flash } from './flash';
+import { Esp32Ota } from './ota';
 import { esp32Line } from './line';
 import { restart } from './restart';
 
 export default function main(): void {
-  boot({ flash: new Esp32Flash(device.readingsPartition), line: esp32Line, setupButtonHeld: setupButtonHeld(device.setupButton), restart });
+  boot({ flash: new Esp32Flash(device.readingsPartition), ota: new Esp32Ota(), line: esp32Line, setupButtonHeld: setupButtonHeld(device.setupButton), restart });
 }

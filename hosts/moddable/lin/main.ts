@@ -10,6 +10,7 @@ import { boot } from '../boot';
 import { device } from '../config';
 import { setupButtonHeld } from './button';
 import { FileFlash } from './flash';
+import { LinOta } from './ota';
 import { linLine } from './line';
 import { restart } from './restart';
 
@@ -24,9 +25,10 @@ function traceHeap(): void {
 export default function main(): void {
   traceHeap();
   Timer.repeat(traceHeap, HEAP_TRACE_MS);
-  boot({ flash: new FileFlash(device.readingsFile, device.readingsSize), line: linLine, setupButtonHeld: setupButtonHeld(), restart: () => {
-    // The peaks count from boot: trace them before the process starts again, or they are lost.
+  // The peaks count from boot: trace them before the process starts again, or they are lost.
+  const restartTraced = () => {
     traceHeap();
     restart();
-  } });
+  };
+  boot({ flash: new FileFlash(device.readingsFile, device.readingsSize), ota: new LinOta(restartTraced), line: linLine, setupButtonHeld: setupButtonHeld(), restart: restartTraced });
 }

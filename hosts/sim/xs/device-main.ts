@@ -4,7 +4,7 @@
 // the hardware), and the crypto port served by the Node side as the native
 // module serves it on the device.
 
-import { Gateway } from '../../../src/app';
+import { Gateway, type Build } from '../../../src/app';
 import { readingJson } from '../../../src/meter/format';
 import type { Ports } from '../../../src/ports/index';
 import type { HttpHandler, HttpRequest } from '../../../src/ports/http';
@@ -51,6 +51,7 @@ const proxy = <T extends object>(port: string, methods: string[]): T => {
 
 function ports(): Ports {
   const flashInfo = call('flash', 'info', []) as { size: number; sectorSize: number };
+  const otaInfo = call('ota', 'info', []) as { hardware: string; slotSize: number; resumable: boolean };
   return {
     serial: proxy('serial', ['open', 'write', 'close']),
     flash: { ...proxy('flash', ['read', 'write', 'erase']), size: flashInfo.size, sectorSize: flashInfo.sectorSize } as Ports['flash'],
@@ -72,6 +73,7 @@ function ports(): Ports {
     },
     assets: proxy('assets', ['get', 'names']),
     system: proxy('system', ['heap', 'setupButtonHeld', 'restart']),
+    ota: { ...proxy('ota', ['running', 'inactiveSlot', 'open', 'write', 'read', 'complete', 'cancel', 'markValid', 'rollback']), ...otaInfo } as Ports['ota'],
     log: (line: string) => {
       call('log', 'line', [line]);
     },
@@ -81,11 +83,11 @@ function ports(): Ports {
 let gateway: Gateway | null = null;
 
 globalThis.handleCommand = (message: ArrayBuffer): ArrayBuffer => {
-  const command = JSON.parse(decoder.decode(message)) as { t: string; id?: number; a?: Wire[]; req?: Wire; ok?: boolean; v?: Wire; readings?: boolean };
+  const command = JSON.parse(decoder.decode(message)) as { t: string; id?: number; a?: Wire[]; req?: Wire; ok?: boolean; v?: Wire; readings?: boolean; build?: Wire };
   let result: unknown = null;
   switch (command.t) {
     case 'boot':
-      gateway = new Gateway(ports());
+      gateway = new Gateway(ports(), fromWire(command.build ?? null, b64, () => () => undefined) as Build);
       if (command.readings) gateway.reader.onReading((r) => call('readings', 'reading', [readingJson(r)]));
       gateway.start();
       break;
