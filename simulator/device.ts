@@ -7,6 +7,7 @@ import { Gateway } from '../src/app';
 import type { FlashPort, Ports } from '../src/ports/index';
 import type { LineStats, Silence } from '../src/meter/reader';
 import type { UplinkStats } from '../src/uplink/uplink';
+import type { MqttStats } from '../src/mqtt/publisher';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { SimClock } from '../hosts/sim/clock';
 import { SimSerial, type SerialLine } from '../hosts/sim/serial';
@@ -14,6 +15,7 @@ import { NorFlash, PowerCut } from '../hosts/sim/flash';
 import { FileKeyValue } from '../hosts/sim/kv';
 import { NetworkWorld, SimNetwork } from '../hosts/sim/network';
 import { InProcessServers, SimHttp } from '../hosts/sim/http';
+import { SimMqtt } from '../hosts/sim/mqtt';
 import { DiskAssets } from '../hosts/sim/assets';
 import { SimSystem } from '../hosts/sim/system';
 import type { Scheduler } from './world/scheduler';
@@ -57,6 +59,8 @@ export interface DeviceStatus {
   silences: Silence[];
   /** The uplink's counters, when the device is enrolled. */
   uplink?: UplinkStats | null;
+  /** The MQTT publisher's counters, when MQTT is set up. */
+  mqtt?: MqttStats | null;
 }
 
 export interface BootRecord {
@@ -75,6 +79,7 @@ export class DeviceBoot {
   readonly serial: SimSerial;
   readonly network: SimNetwork;
   readonly http: SimHttp;
+  readonly mqtt: SimMqtt;
   readonly system: SimSystem;
   private alive = true;
   private readonly device: SimDevice;
@@ -86,6 +91,7 @@ export class DeviceBoot {
     this.serial = new SimSerial(world.lines, run);
     this.network = new SimNetwork(world.network, world.scheduler, run);
     this.http = new SimHttp(world.scheduler, world.servers, world.realPorts, run, () => this.network.isUp, () => this.alive);
+    this.mqtt = new SimMqtt(world.scheduler, run, () => this.network.isUp);
     // The firmware asks for a restart from inside one of its callbacks: the boot ends after that callback returns.
     this.system = new SimSystem(() => void world.scheduler.after(0, () => device.restart(this)), world.setupButton ?? false);
   }
@@ -115,6 +121,7 @@ export class DeviceBoot {
     this.serial.close();
     this.network.shutDown();
     this.http.closeAll();
+    this.mqtt.closeAll();
   }
 
   /** The ports for the firmware on Node. */
@@ -127,6 +134,7 @@ export class DeviceBoot {
       crypto: nodeCrypto,
       network: this.network,
       http: this.http,
+      mqtt: this.mqtt,
       assets: world.assets,
       system: this.system,
       // A dead boot says nothing more (its last words were cut off with the power).
@@ -171,6 +179,7 @@ export const nodeEngine: Engine = async (world, boot) => {
       line: { ...gateway.reader.stats, rejected: { ...gateway.reader.stats.rejected } },
       silences: gateway.reader.silences.map((s) => ({ ...s })),
       uplink: gateway.uplink ? structuredClone(gateway.uplink.stats) : null,
+      mqtt: gateway.mqtt ? { ...gateway.mqtt.stats } : null,
     }),
     uploadNow: async () => void boot.run(() => gateway.uploadNow()),
     kill: async () => undefined,

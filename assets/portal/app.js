@@ -126,7 +126,12 @@ function loadSetup() {
     z.value = s.zone;
     var m = c.mqtt;
     $('q-enabled').checked = !!m;
-    if (m) { $('q-host').value = m.host; $('q-port').value = m.port; $('q-user').value = m.user; $('q-topic').value = m.topic; }
+    if (m) { $('q-host').value = m.host; $('q-port').value = m.port; $('q-user').value = m.user; $('q-topic').value = m.topic; $('q-client').value = m.clientId || ''; }
+    $('q-tls').checked = m ? m.tls : false;
+    $('q-omdp').checked = m ? m.omdp : true;
+    $('q-live').checked = m ? m.live : true;
+    $('q-ha').checked = m ? m.homeAssistant : true;
+    tag('q-creds', c.secretsSet.mqttCredentials);
     mqttFields();
     goStep(pwSet ? 1 : 0);
   }).catch(fail);
