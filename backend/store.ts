@@ -5,7 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { ensurePartition, migrate, openDb, type Sql } from './db';
-import type { EventKind, LogEntry, SeriesKind } from '../src/store/entries';
+import type { EventKind, LogEntry, ReadingEntry, SeriesKind } from '../src/store/entries';
 import { ChainVerifier, type ChainBreak, type SeqEvent } from '../src/store/event-chain';
 
 export type Role = 'admin' | 'household' | 'research' | 'device';
@@ -326,6 +326,21 @@ export class Store {
       result.stored = Math.max(before, last);
       await tx.run('UPDATE devices SET last_seq = ?, last_seen = ? WHERE id = ?', [result.stored, now, device.id]);
       return result;
+    });
+  }
+
+  /**
+   * Stores readings that arrived one by one (over MQTT) for a device's
+   * household: the meter is claimed as the batch ingest claims it, and a
+   * reading already stored (by the day-after upload, or an earlier copy of
+   * the same message) is skipped. Returns how many were new.
+   */
+  async storeReadings(device: Device, meterId: string, entries: ReadingEntry[]): Promise<number> {
+    const now = Date.now();
+    if (this.db.dialect === 'postgres') for (const e of entries) await ensurePartition(this.db, e.time, this.partitions);
+    return this.db.transaction(async (tx) => {
+      await claimMeter(tx, meterId, device, now);
+      return insertReadings(tx, entries.map((e) => [meterId, e.kind, e.time, e.offset, e.source, JSON.stringify(e.values)]));
     });
   }
 
