@@ -18,6 +18,7 @@ import { describeLog } from './log';
 export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
                 [--from ISO] [--days N | --until ISO] [--speed N|max] [--portal-port P]
                 [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE] [--live-push S]
+                [--mqtt embedded|mqtt(s)://HOST:PORT]
                 [--fault SPEC]... [--meter-log FILE] [--report FILE]
                 [--engine node|xs] [--period MIN] [--tolerance S] [--live S]`;
 
@@ -64,6 +65,7 @@ export async function simCommand(argv: string[]): Promise<number> {
       tolerance: { type: 'string' },
       live: { type: 'string' },
       'live-push': { type: 'string' },
+      mqtt: { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
   });
@@ -81,6 +83,8 @@ export async function simCommand(argv: string[]): Promise<number> {
   const backend = values.backend!;
   if (backend !== 'none' && backend !== 'embedded' && !/^https?:\/\/\S+$/.test(backend)) fail('--backend must be none, embedded or a URL');
   if (values['backend-db'] !== undefined && backend !== 'embedded') fail('--backend-db is for --backend embedded');
+  if (values.mqtt !== undefined && values.mqtt !== 'embedded' && !/^mqtts?:\/\/[^:/\s]+:\d+\/?$/.test(values.mqtt)) fail('--mqtt must be embedded or mqtt(s)://HOST:PORT');
+  if (values.mqtt !== undefined && backend !== 'embedded') fail('--mqtt needs --backend embedded (the device is enrolled with it, and it ingests what the broker carries)');
   if (values['backend-db'] !== undefined && !/^(sqlite:|postgres(ql)?:\/\/)/.test(values['backend-db'])) fail('--backend-db must be sqlite:FILE or postgres://...');
   if (/^https?:/.test(backend) && values.bundle === undefined && values.state === undefined) fail('--backend URL needs --bundle FILE (an enrolment bundle)');
   const backendPort = values['backend-port'] === undefined ? undefined : Number(values['backend-port']);
@@ -141,6 +145,7 @@ export async function simCommand(argv: string[]): Promise<number> {
     backendPort,
     bundle,
     live: livePush,
+    mqtt: values.mqtt,
     onStart: ({ backend: url, backendDir, householdId }) => {
       if (url && !values.quiet && speed !== 'max') {
         const pki = `${backendDir}/pki`;
@@ -194,7 +199,8 @@ export async function simCommand(argv: string[]): Promise<number> {
         `${report.boots.length} boot(s); ${report.speedup.toFixed(0)}x real time\n` +
         describeLog(report.log) +
         '\n' +
-        (report.uplink ? describeUplink(report.uplink) + '\n' : ''),
+        (report.uplink ? describeUplink(report.uplink) + '\n' : '') +
+        (report.mqtt ? `mqtt to ${report.mqtt.broker}: ${report.mqtt.published} readings published, ${report.mqtt.acked} acknowledged, ${report.mqtt.live} live values, ${report.mqtt.discovery} discovery configs; ${report.mqtt.connects} connection(s), ${report.mqtt.drops} dropped; ${report.mqtt.pending} readings not yet acknowledged\n` : ''),
     );
   }
   return 0;

@@ -2,7 +2,8 @@
 // at a time, with its own reconnect and offline queue switched off (the
 // firmware does both, from its flash log, as on the device). TLS is what the
 // device's TLS offers: 1.2, the CA pinned, the client certificate. Every
-// connection attempt and every QoS 1 message until its PUBACK is tracked by
+// connection attempt, every QoS 1 message until its PUBACK and every QoS 0
+// message until it is written is tracked by
 // the scheduler, so that at --speed max virtual time waits for the broker
 // instead of running past it.
 
@@ -110,11 +111,11 @@ export class SimMqtt implements MqttPort {
     const emit = this.emit!;
     const id = qos ? this.nextId : 0;
     if (qos) this.nextId = this.nextId === 65535 ? 1 : this.nextId + 1;
-    const acked = qos ? this.wait() : null;
+    // QoS 1 until its PUBACK, QoS 0 until it is written: virtual time does not outrun the socket.
+    const settled = this.wait();
     client.publish(topic, Buffer.from(payload), { qos, retain }, (error) => {
-      if (!acked) return;
-      acked();
-      if (!error && this.client === client) emit({ type: 'acked', id });
+      settled();
+      if (qos && !error && this.client === client) emit({ type: 'acked', id });
     });
     return id;
   }
