@@ -42,7 +42,8 @@ export interface IngestEvent {
   topic: string;
   meterId?: string;
   deviceId?: string;
-  /** The reading's time (ms) when one was read. */
+  /** The reading's kind and time (ms) when one was read. */
+  kind?: string;
   time?: number;
   reason?: string;
 }
@@ -225,7 +226,7 @@ export class MqttIngest extends EventEmitter {
       if (e instanceof MeterConflict) return this.note({ outcome: 'refused', topic, deviceId: owner.id, meterId: parsed.meterId, reason: e.message });
       throw e;
     }
-    this.note({ outcome: stored ? 'stored' : 'duplicate', topic, deviceId: owner.id, meterId: parsed.meterId, time: parsed.entry.time });
+    this.note({ outcome: stored ? 'stored' : 'duplicate', topic, deviceId: owner.id, meterId: parsed.meterId, kind: parsed.entry.kind, time: parsed.entry.time });
   }
 
   /** The device a reading from an external broker belongs to: its meter's, else the enrolled one its adapterId names. */
@@ -241,10 +242,34 @@ export class MqttIngest extends EventEmitter {
     return device;
   }
 
+  /**
+   * The embedded broker stops listening and drops every connection (what a
+   * broker outage looks like to the devices); `resume` listens again on the
+   * same port. For tests of outages and for maintenance.
+   */
+  async suspend(): Promise<void> {
+    const server = this.server;
+    const broker = this.broker;
+    if (!server || !broker) throw new Error('suspend: only the embedded broker can be suspended');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const c of Object.values((broker as unknown as { clients: { [id: string]: Client } }).clients)) c.conn.destroy();
+    await closed;
+  }
+
+  async resume(): Promise<void> {
+    const server = this.server;
+    if (!server) throw new Error('resume: only the embedded broker can be resumed');
+    const port = Number(new URL(this.url.replace(/^mqtts/, 'https')).port);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, new URL(this.url.replace(/^mqtts/, 'https')).hostname, () => resolve());
+    });
+  }
+
   async close(): Promise<void> {
     if (this.client) await this.client.endAsync(true).catch(() => undefined);
     if (this.broker) await new Promise<void>((resolve) => this.broker!.close(() => resolve()));
-    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    if (this.server?.listening) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.client = null;
     this.broker = null;
     this.server = null;

@@ -25,7 +25,7 @@ function pathWithOnlyNode(): string {
 describe('system-packages.txt', () => {
   it('lists each package once, with what shows it is installed and what needs it', () => {
     const packages = readSystemPackages();
-    expect(packages.map((p) => p.name)).toEqual(['build-essential', 'python3', 'libmbedtls-dev', 'chromium']);
+    expect(packages.map((p) => p.name)).toEqual(['build-essential', 'python3', 'libmbedtls-dev', 'chromium', 'mosquitto']);
     expect(new Set(packages.map((p) => p.name)).size).toBe(packages.length);
     for (const p of packages) {
       expect(p.probes.length, p.name).toBeGreaterThan(0);
