@@ -59,8 +59,14 @@ interface DayRun {
 function connect(url: string, options: mqtt.IClientOptions): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10000, ...options });
+    let why = 'the connection closed before CONNACK';
     c.once('connect', () => resolve(c));
-    c.once('error', reject);
+    c.once('error', (e) => {
+      why = e.message;
+      reject(e);
+    });
+    // A TLS handshake the server refused ends in "close" alone.
+    c.once('close', () => reject(new Error(why)));
   });
 }
 
@@ -350,3 +356,110 @@ function checkHomeAssistant(run: DayRun, deviceId: string): void {
   expect(live[0]).toMatchObject({ meterId: latest.meterId, kind: 'taf14', adapterId: deviceId });
   expect(live[0].propertyValues.find((p: { propertyId: string }) => p.propertyId === 'OBIS_16.7.0').unit).toBe('W');
 }
+
+// ---- what the backend's embedded broker refuses and drops ----
+
+import { startBackend, type RunningBackend } from '../backend/main';
+import { meterReadingPayload } from '../src/mqtt/omdp';
+
+describe("the backend's embedded broker", () => {
+  interface Enrolled {
+    deviceId: string;
+    options: mqtt.IClientOptions;
+  }
+
+  async function backendWithTwoHouseholds(): Promise<{ backend: RunningBackend; a: Enrolled; b: Enrolled; events: IngestEvent[]; ca: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'smgw-mqtt-refuses-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const adminToken = 'admin-token-for-the-mqtt-tests';
+    const backend = await startBackend({ db: 'sqlite::memory:', port: 0, host: '127.0.0.1', data: join(dir, 'pki'), adminToken, tls: true, hostnames: ['localhost', '127.0.0.1'], logger: false, mqtt: { port: 0 } });
+    onTestFinished(() => backend.close());
+    const events: IngestEvent[] = [];
+    backend.mqtt!.on('ingest', (e: IngestEvent) => events.push(e));
+    const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    const enrolled: Enrolled[] = [];
+    for (const name of ['Haus A', 'Haus B']) {
+      const h = await backend.app.inject({ method: 'POST', url: '/api/v1/admin/households', headers, payload: { name, zone: 'Europe/Berlin' } });
+      const d = await backend.app.inject({ method: 'POST', url: '/api/v1/admin/devices', headers, payload: { householdId: h.json().household.id } });
+      const bundle = d.json() as { deviceId: string; certificate: string; key: string };
+      enrolled.push({
+        deviceId: bundle.deviceId,
+        options: {
+          clientId: bundle.deviceId,
+          ca: backend.pki.ca.certificate,
+          cert: toPem('CERTIFICATE', Buffer.from(bundle.certificate, 'base64')),
+          key: toPem('PRIVATE KEY', Buffer.from(bundle.key, 'base64')),
+          rejectUnauthorized: true,
+        },
+      });
+    }
+    return { backend, a: enrolled[0], b: enrolled[1], events, ca: backend.pki.ca.certificate };
+  }
+
+  const reading = (meterId: string, time: number, deviceId: string): string =>
+    meterReadingPayload({ type: 'reading', kind: 'taf7', time, offset: 1, source: 'sntp', meterId, values: { '1-0:1.8.0': { value: 1234567.8, unit: 'Wh' }, '1-0:2.8.0': { value: 42, unit: 'Wh' } } }, meterId, 'Europe/Berlin', deviceId);
+
+  /** Resolves with why the broker ended the connection (or null if it stayed open until `after` settled). */
+  function ended(c: MqttClient): Promise<string> {
+    return new Promise((resolve) => c.once('close', () => resolve('closed')));
+  }
+
+  it("stores a device's reading once, however often it comes; refuses another household's meter, a wrong certificate, an enrolled-nowhere one; drops a malformed payload; keeps running", async () => {
+    const { backend, a, b, events } = await backendWithTwoHouseholds();
+    const url = backend.mqtt!.url;
+    const t = Date.UTC(2025, 5, 2, 10, 15);
+    const ca = await connect(url, a.options);
+    await ca.publishAsync('smartMeterMessage/METER-A/readings', reading('METER-A', t, a.deviceId), { qos: 1 });
+    await ca.publishAsync('smartMeterMessage/METER-A/readings', reading('METER-A', t, a.deviceId), { qos: 1 });
+    expect(events.map((e) => e.outcome)).toEqual(['stored', 'duplicate']);
+    const rows = await backend.store.readings('METER-A', t - HOUR, t + HOUR, ['taf7']);
+    expect(rows).toEqual([{ meterId: 'METER-A', kind: 'taf7', time: t, offset: 1, source: 'sntp', values: { '1-0:1.8.0': { value: 1234567.8, unit: 'Wh' }, '1-0:2.8.0': { value: 42, unit: 'Wh' } } }]);
+
+    // Malformed: not JSON, a meter id that is not the topic's, a register without a unit. PUBACK (nothing to resend), nothing stored.
+    events.length = 0;
+    await ca.publishAsync('smartMeterMessage/METER-A/readings', '{"meterId": "METER-A", "readingTime": ', { qos: 1 });
+    await ca.publishAsync('smartMeterMessage/METER-A/readings', reading('METER-X', t + 15 * MIN, a.deviceId), { qos: 1 });
+    await ca.publishAsync('smartMeterMessage/METER-A/readings', reading('METER-A', t + 15 * MIN, a.deviceId).replace('"unit":"Wh"', '"unit":"kg"'), { qos: 1 });
+    expect(events.map((e) => [e.outcome, e.reason])).toEqual([
+      ['dropped', 'the payload is not JSON'],
+      ['dropped', "the payload's meterId METER-X is not the topic's"],
+      ['dropped', 'OBIS_1.8.0: unit Wh, varh or VAh'],
+    ]);
+    expect(await backend.store.readings('METER-A', t, t + HOUR, ['taf7'])).toHaveLength(1);
+
+    // Household B's device under household A's meter: refused, the connection ended, nothing stored.
+    events.length = 0;
+    const cb = await connect(url, b.options);
+    const closed = ended(cb);
+    cb.publish('smartMeterMessage/METER-A/readings', reading('METER-A', t + 30 * MIN, b.deviceId), { qos: 1 });
+    expect(await closed).toBe('closed');
+    expect(events).toEqual([expect.objectContaining({ outcome: 'refused', deviceId: b.deviceId, meterId: 'METER-A', reason: "another household's meter" })]);
+    // ... and another device's gateway topics.
+    const cb2 = await connect(url, b.options);
+    const closed2 = ended(cb2);
+    cb2.publish(`smgw/${a.deviceId}/availability`, 'offline', { qos: 1, retain: true });
+    expect(await closed2).toBe('closed');
+    expect(events.at(-1)).toMatchObject({ outcome: 'refused', topic: `smgw/${a.deviceId}/availability`, reason: 'not a topic of this device' });
+    expect(await backend.store.readings('METER-A', t, t + HOUR, ['taf7'])).toHaveLength(1);
+
+    // A certificate of another CA: the TLS handshake fails. One of the backend's CA that no device is enrolled with: not authorised.
+    const other = await Pki.open(mkdtempSync(join(tmpdir(), 'smgw-other-ca-')));
+    const stranger = await other.issueDevice('smgw-stranger');
+    await expect(connect(url, { ...a.options, clientId: 'stranger', cert: toPem('CERTIFICATE', stranger.certificate), key: toPem('PRIVATE KEY', stranger.key) })).rejects.toThrow();
+    const orphan = await backend.pki.issueDevice('smgw-orphan');
+    await expect(connect(url, { ...a.options, clientId: 'orphan', cert: toPem('CERTIFICATE', orphan.certificate), key: toPem('PRIVATE KEY', orphan.key) })).rejects.toThrow(/Not authorized/i);
+    const reasons = events.filter((e) => e.outcome === 'refused').map((e) => e.reason!);
+    expect(reasons).toContain('no device is enrolled with this certificate');
+    expect(reasons.some((r) => r.startsWith('TLS: '))).toBe(true);
+    // Without a certificate: no TLS session at all.
+    await expect(connect(url, { clientId: 'anonymous', ca: a.options.ca, rejectUnauthorized: true })).rejects.toThrow();
+
+    // Still running: household A's next reading is stored; B stores its own meter.
+    await ca.publishAsync('smartMeterMessage/METER-A/readings', reading('METER-A', t + 45 * MIN, a.deviceId), { qos: 1 });
+    const cb3 = await connect(url, b.options);
+    await cb3.publishAsync('smartMeterMessage/METER-B/readings', reading('METER-B', t, b.deviceId), { qos: 1 });
+    expect(await backend.store.readings('METER-A', t, t + HOUR, ['taf7'])).toHaveLength(2);
+    expect(await backend.store.readings('METER-B', t, t + HOUR, ['taf7'])).toHaveLength(1);
+    await Promise.all([ca.endAsync(), cb3.endAsync()]);
+  }, 60000);
+});
