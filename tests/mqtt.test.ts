@@ -463,3 +463,23 @@ describe("the backend's embedded broker", () => {
     await Promise.all([ca.endAsync(), cb3.endAsync()]);
   }, 60000);
 });
+
+describe('the publisher inside the XS engine', () => {
+  it('publishes every reading of three hours to the embedded broker, acknowledged, with live values and discovery', async () => {
+    const { xsEngine } = await import('../hosts/sim/xs-engine');
+    const arrivals: IngestEvent[] = [];
+    const sim = new Simulation({
+      meter: 'dlms-mbus', seed: 4, from: JUNE, until: JUNE + 3 * HOUR, speed: 'max', faults: [], backend: 'embedded', mqtt: 'embedded', taf: { live: 10 },
+      engine: xsEngine(), engineName: 'xs',
+      onStart: () => sim.backend!.mqtt!.on('ingest', (e: IngestEvent) => arrivals.push(e)),
+    });
+    const report = await sim.run();
+    expect(report.crashes).toBe(0);
+    const taf7 = report.log.readings.taf7;
+    expect(taf7).toBe(12);
+    expect(report.mqtt).toMatchObject({ connects: 1, drops: 0, published: taf7, acked: taf7, pending: 0 });
+    expect(report.mqtt!.live).toBeGreaterThan(1000);
+    expect(report.mqtt!.discovery).toBeGreaterThan(2);
+    expect(arrivals.filter((a) => a.outcome === 'stored').map((a) => a.time)).toEqual(Array.from({ length: 12 }, (_, i) => JUNE + i * 15 * MIN));
+  }, 240000);
+});
