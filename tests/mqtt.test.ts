@@ -483,3 +483,51 @@ describe('the publisher inside the XS engine', () => {
     expect(arrivals.filter((a) => a.outcome === 'stored').map((a) => a.time)).toEqual(Array.from({ length: 12 }, (_, i) => JUNE + i * 15 * MIN));
   }, 240000);
 });
+
+describe('smgw concentrator', () => {
+  it("forwards a meter adapter's message unmodified to concentrator/{id}/smartMeterMessage/... upstream, where the backend stores it", async () => {
+    const { createServer } = await import('node:net');
+    const { Aedes } = await import('aedes');
+    const { startConcentrator } = await import('../cli/concentrator');
+    // The house's own broker, which the meter adapters publish to.
+    const local = await Aedes.createBroker();
+    const server = createServer(local.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => local.close(() => server.close(() => resolve()))));
+    const localUrl = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`;
+    // Upstream: the backend's embedded broker; the concentrator is enrolled as a device of the household.
+    const dir = mkdtempSync(join(tmpdir(), 'smgw-concentrator-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const adminToken = 'admin-token-for-the-concentrator';
+    const backend = await startBackend({ db: 'sqlite::memory:', port: 0, host: '127.0.0.1', data: join(dir, 'pki'), adminToken, tls: true, hostnames: ['localhost', '127.0.0.1'], logger: false, mqtt: { port: 0 } });
+    onTestFinished(() => backend.close());
+    const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    const h = await backend.app.inject({ method: 'POST', url: '/api/v1/admin/households', headers, payload: { name: 'Haus C', zone: 'Europe/Berlin' } });
+    const bundle = (await backend.app.inject({ method: 'POST', url: '/api/v1/admin/devices', headers, payload: { householdId: h.json().household.id } })).json() as { deviceId: string; certificate: string; key: string };
+    const forwarded: { topic: string; payload: Buffer }[] = [];
+    let heard = () => undefined as void;
+    const reached = new Promise<void>((resolve) => (heard = resolve));
+    const broker = (backend.mqtt as unknown as { broker: { subscribe(t: string, f: (p: { topic: string; payload: Buffer }, cb: () => void) => void, done: () => void): void } }).broker;
+    broker.subscribe('concentrator/#', (p, cb) => (forwarded.push({ topic: p.topic, payload: Buffer.from(p.payload) }), heard(), cb()), () => undefined);
+    const events: IngestEvent[] = [];
+    backend.mqtt!.on('ingest', (e: IngestEvent) => events.push(e));
+    const concentrator = await startConcentrator({
+      id: 'haus-c',
+      from: localUrl,
+      to: backend.mqtt!.url,
+      toOptions: { clientId: bundle.deviceId, ca: backend.pki.ca.certificate, cert: toPem('CERTIFICATE', Buffer.from(bundle.certificate, 'base64')), key: toPem('PRIVATE KEY', Buffer.from(bundle.key, 'base64')), rejectUnauthorized: true },
+    });
+    onTestFinished(() => concentrator.close());
+    const t = Date.UTC(2025, 5, 2, 8);
+    const payload = meterReadingPayload({ type: 'reading', kind: 'taf7', time: t, offset: 0, source: 'sntp', meterId: 'METER-C', values: { '1-0:1.8.0': { value: 777, unit: 'Wh' } } }, 'METER-C', 'Europe/Berlin', 'adapter-7');
+    const adapter = await connect(localUrl, { clientId: 'adapter-7' });
+    onTestFinished(() => adapter.endAsync());
+    const stored = new Promise<void>((resolve) => backend.mqtt!.on('ingest', (e: IngestEvent) => e.outcome === 'stored' && resolve()));
+    await adapter.publishAsync('smartMeterMessage/METER-C/readings', payload, { qos: 1 });
+    await stored;
+    await reached;
+    expect(forwarded.map((f) => [f.topic, f.payload.toString()])).toEqual([['concentrator/haus-c/smartMeterMessage/METER-C/readings', payload]]);
+    expect(events).toEqual([expect.objectContaining({ outcome: 'stored', topic: 'concentrator/haus-c/smartMeterMessage/METER-C/readings', meterId: 'METER-C', deviceId: bundle.deviceId, time: t })]);
+    expect(await backend.store.readings('METER-C', t, t + 1, ['taf7'])).toEqual([{ meterId: 'METER-C', kind: 'taf7', time: t, offset: 0, source: 'sntp', values: { '1-0:1.8.0': { value: 777, unit: 'Wh' } } }]);
+  }, 60000);
+});
