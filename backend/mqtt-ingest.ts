@@ -30,11 +30,14 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { meterTopicId, parseMeterReading, type ParsedReading } from '../src/mqtt/omdp';
 import { objectIdOf } from '../src/mqtt/home-assistant';
 import { MeterConflict, type Device, type Store } from './store';
+import type { ReadingEntry } from '../src/store/entries';
 import { toPem, writeSecret, type Pki } from './pki';
 
 export const INGEST_TOPICS = ['smartMeterMessage/+/+', 'concentrator/+/smartMeterMessage/+/+'];
 const OMDP_TOPIC = /^(?:concentrator\/([^/]+)\/)?smartMeterMessage\/([^/]+)\/([^/]+)$/;
 const MAX_PAYLOAD = 4096;
+/** Readings committed in one transaction at most. */
+const MAX_GROUP_COMMIT = 500;
 
 /** What happened to a message: for tests, the console, the bench. Never a payload or a secret. */
 export interface IngestEvent {
@@ -71,6 +74,8 @@ export class MqttIngest extends EventEmitter {
   private broker: Aedes | null = null;
   private server: TlsServer | null = null;
   private client: MqttClient | null = null;
+  private readonly pending: { device: Device; meterId: string; entry: ReadingEntry; resolve: (r: boolean | MeterConflict) => void; reject: (e: Error) => void }[] = [];
+  private flushing = false;
 
   private constructor(store: Store) {
     super();
@@ -219,14 +224,42 @@ export class MqttIngest extends EventEmitter {
     if (meterTopicId(parsed.meterId) !== m[2]) return this.note({ outcome: 'dropped', topic, deviceId: device?.id, reason: `the payload's meterId ${parsed.meterId} is not the topic's` });
     const owner = device ?? (await this.deviceOf(parsed));
     if (!owner) return this.note({ outcome: 'dropped', topic, meterId: parsed.meterId, reason: 'no enrolled device reads this meter' });
-    let stored: number;
+    const result = await this.write(owner, parsed.meterId, parsed.entry);
+    if (result instanceof MeterConflict) return this.note({ outcome: 'refused', topic, deviceId: owner.id, meterId: parsed.meterId, reason: result.message });
+    this.note({ outcome: result ? 'stored' : 'duplicate', topic, deviceId: owner.id, meterId: parsed.meterId, kind: parsed.entry.kind, time: parsed.entry.time });
+  }
+
+  /**
+   * Group commit: the readings that arrive while a transaction is under way
+   * go into the next one together (one message per reading would otherwise
+   * be one transaction, one fsync, per reading). Each caller hears its own
+   * reading's outcome once it is committed.
+   */
+  private write(device: Device, meterId: string, entry: ReadingEntry): Promise<boolean | MeterConflict> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ device, meterId, entry, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
     try {
-      stored = await this.store.storeReadings(owner, parsed.meterId, [parsed.entry]);
-    } catch (e) {
-      if (e instanceof MeterConflict) return this.note({ outcome: 'refused', topic, deviceId: owner.id, meterId: parsed.meterId, reason: e.message });
-      throw e;
+      while (this.pending.length) {
+        const batch = this.pending.splice(0, MAX_GROUP_COMMIT);
+        try {
+          const results = await this.store.storeReadings(batch.map((w) => ({ device: w.device, meterId: w.meterId, entries: [w.entry] })));
+          batch.forEach((w, i) => {
+            const r = results[i];
+            w.resolve(r instanceof MeterConflict ? r : r[0]);
+          });
+        } catch (e) {
+          for (const w of batch) w.reject(e as Error);
+        }
+      }
+    } finally {
+      this.flushing = false;
     }
-    this.note({ outcome: stored ? 'stored' : 'duplicate', topic, deviceId: owner.id, meterId: parsed.meterId, kind: parsed.entry.kind, time: parsed.entry.time });
   }
 
   /** The device a reading from an external broker belongs to: its meter's, else the enrolled one its adapterId names. */
