@@ -9,9 +9,11 @@ import { fail } from './usage';
 export const BACKEND_USAGE = `usage: smgw backend [--db sqlite:FILE|postgres://...] [--port P] [--host H] [--admin-token TOKEN]
                     [--data DIR] [--public-url URL] [--hostname NAME]... [--behind-proxy] [--workers N] [--log]
                     [--mqtt embedded|none|mqtts://HOST:PORT] [--mqtt-port P] [--mqtt-ca FILE]
-  --mqtt        where readings arrive over MQTT (docs/mqtt.md): an embedded broker (default; TLS with the
-                backend's CA, client certificates required) on --mqtt-port (default 8883), a subscription
-                to an external broker (--mqtt-ca: its CA, default the backend's), or none`;
+  --mqtt        where readings arrive over MQTT (docs/mqtt.md): an embedded broker (the default with one
+                worker; TLS with the backend's CA, client certificates required) on --mqtt-port (default
+                8883; any free one with --port 0), a subscription to an external broker (--mqtt-ca: its CA,
+                default the backend's; with --workers, the first worker subscribes), or none (the default
+                with --workers)`;
 
 export function backendConfig(argv: string[]): { config: BackendConfig; workers: number } {
   const { values } = parseArgs({
@@ -27,8 +29,8 @@ export function backendConfig(argv: string[]): { config: BackendConfig; workers:
       'behind-proxy': { type: 'boolean', default: false },
       workers: { type: 'string', default: '1' },
       log: { type: 'boolean', default: false },
-      mqtt: { type: 'string', default: 'embedded' },
-      'mqtt-port': { type: 'string', default: '8883' },
+      mqtt: { type: 'string' },
+      'mqtt-port': { type: 'string' },
       'mqtt-ca': { type: 'string' },
     },
   });
@@ -40,9 +42,11 @@ export function backendConfig(argv: string[]): { config: BackendConfig; workers:
   if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,200}$/.test(token)) fail('--admin-token: 16 to 200 URL-safe characters');
   const db = values.db!;
   if (!db.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(db)) fail('--db must be sqlite:FILE or postgres://...');
-  const mqttPort = Number(values['mqtt-port']);
+  // The broker's port follows --port 0 (any free one, as tests ask) and is 8883, MQTT over TLS's, otherwise.
+  const mqttPort = values['mqtt-port'] === undefined ? (port === 0 ? 0 : 8883) : Number(values['mqtt-port']);
   if (!Number.isInteger(mqttPort) || mqttPort < 0 || mqttPort > 65535) fail('--mqtt-port must be a TCP port');
-  const where = values.mqtt!;
+  // Workers share the database, not an embedded broker's sessions: with more than one, no broker unless an external one is named.
+  const where = values.mqtt ?? (workers > 1 ? 'none' : 'embedded');
   if (where !== 'embedded' && where !== 'none' && !/^mqtts?:\/\/[^\s/]+\/?$/.test(where)) fail('--mqtt: embedded, none, or mqtt(s)://HOST:PORT');
   // One broker per backend: workers share the database, not an embedded broker's sessions.
   if (where === 'embedded' && workers > 1) fail('--workers needs --mqtt mqtts://... (an external broker, subscribed by the first worker) or --mqtt none');
