@@ -121,7 +121,8 @@ export class SimMqtt implements MqttPort {
   }
 
   close(): void {
-    this.end(false);
+    // Without a network a DISCONNECT never reaches the broker, which then sends the will, as it would for the device.
+    this.end(!this.online());
   }
 
   /** Ends the connection: with DISCONNECT (close), or as a power cut does, without (the broker sends the will). */

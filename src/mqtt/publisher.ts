@@ -219,8 +219,20 @@ export class MqttPublisher {
     }
   }
 
+  /**
+   * Publishes on the open connection. A host that cannot take the message (the
+   * socket is not keeping up, the connection just ended) ends the connection:
+   * the reconnect sends everything after the cursor again. Returns 0 then.
+   */
   private send(topic: string, payload: string, qos: 0 | 1, retain: boolean): number {
-    return this.mqtt.publish(topic, utf8Encode(payload), qos, retain);
+    if (this.stats.state !== 'connected') return 0;
+    try {
+      return this.mqtt.publish(topic, utf8Encode(payload), qos, retain);
+    } catch (e) {
+      this.stats.lastError = e instanceof Error ? e.message : String(e);
+      this.mqtt.close();
+      return 0;
+    }
   }
 
   /** The readings after the last one sent, until WINDOW are on the wire. */
@@ -249,6 +261,7 @@ export class MqttPublisher {
       if (!omdp) continue;
       const meterId = e.meterId ?? `device:${this.identity.adapterId}`;
       const id = this.send(meterTopic(meterId, READINGS_TOPIC), meterReadingPayload(e, meterId, this.zone, this.identity.adapterId), 1, false);
+      if (!id) return; // the connection ended: the reconnect starts again from the cursor
       this.inFlight.push({ id, seq: seqs[i], acked: false });
       this.stats.published++;
     }
