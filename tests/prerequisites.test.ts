@@ -64,10 +64,10 @@ describe('scripts/prerequisites.mjs', () => {
     expect(missingPackages()).toEqual([]);
     const r = run([]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('system prerequisites: build-essential, python3, libmbedtls-dev, chromium are there, and ../shared/vectors/public.json\n');
+    expect(r.stdout).toBe('system prerequisites: build-essential, python3, libmbedtls-dev, chromium, mosquitto are there, and ../shared/vectors/public.json\n');
     expect(r.stderr).toBe('');
     expect(run(['--missing']).stdout).toBe('');
-    expect(run(['--packages']).stdout).toBe('build-essential\npython3\nlibmbedtls-dev\nchromium\n');
+    expect(run(['--packages']).stdout).toBe('build-essential\npython3\nlibmbedtls-dev\nchromium\nmosquitto\n');
   });
 
   it('without a compiler or Python on PATH, stops with one line per missing package and the command that installs it', () => {
