@@ -18,6 +18,8 @@ import type { IngestEvent } from '../backend/mqtt-ingest';
 import { startMosquitto, type Mosquitto } from './support/mosquitto';
 import { JUNE, HOUR, DAY } from './support/sim';
 import { FIRMWARE_VERSION } from '../src/app';
+import { startBackend, type RunningBackend } from '../backend/main';
+import { meterReadingPayload } from '../src/mqtt/omdp';
 
 const MIN = 60000;
 const OUTAGE = { from: JUNE + 6 * HOUR, to: JUNE + 11 * HOUR };
@@ -359,8 +361,6 @@ function checkHomeAssistant(run: DayRun, deviceId: string): void {
 
 // ---- what the backend's embedded broker refuses and drops ----
 
-import { startBackend, type RunningBackend } from '../backend/main';
-import { meterReadingPayload } from '../src/mqtt/omdp';
 
 describe("the backend's embedded broker", () => {
   interface Enrolled {
