@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Pki, writeSecret } from './pki';
 import { buildServer } from './server';
 import { newToken, Store } from './store';
+import { startMqttIngest, type MqttIngest } from './mqtt-ingest';
 
 export interface BackendConfig {
   /** sqlite:FILE or postgres://... */
@@ -26,6 +27,11 @@ export interface BackendConfig {
   logger: boolean;
   /** The clock readings are checked against (the simulator's). */
   now?: () => number;
+  /**
+   * MQTT ingress (docs/mqtt.md): an embedded broker on `port` (0: any free
+   * one), or a subscription to the broker at `url`; absent: none.
+   */
+  mqtt?: { port?: number; host?: string; url?: string; ca?: string };
 }
 
 export interface RunningBackend {
@@ -35,6 +41,8 @@ export interface RunningBackend {
   pki: Pki;
   /** Where the admin token created on first start was written, if one was. */
   adminTokenFile: string | null;
+  /** The MQTT ingress, when one was asked for. */
+  mqtt: MqttIngest | null;
   close(): Promise<void>;
 }
 
@@ -70,13 +78,16 @@ export async function startBackend(c: BackendConfig): Promise<RunningBackend> {
   const address = await app.listen({ port: c.port, host: c.host });
   const port = Number(new URL(address).port);
   publicUrl ||= `${scheme}://${c.host === '0.0.0.0' ? '127.0.0.1' : c.host}:${port}`;
+  const mqtt = c.mqtt ? await startMqttIngest(pki, { store, host: c.mqtt.host ?? c.host, port: c.mqtt.port, url: c.mqtt.url, ca: c.mqtt.ca, data: c.data }) : null;
   return {
     url: publicUrl,
     app,
     store,
     pki,
     adminTokenFile,
+    mqtt,
     close: async () => {
+      await mqtt?.close();
       await app.close();
       await store.close();
     },

@@ -5,7 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { ensurePartition, migrate, openDb, type Sql } from './db';
-import type { EventKind, LogEntry, SeriesKind } from '../src/store/entries';
+import type { EventKind, LogEntry, ReadingEntry, SeriesKind } from '../src/store/entries';
 import { ChainVerifier, type ChainBreak, type SeqEvent } from '../src/store/event-chain';
 
 export type Role = 'admin' | 'household' | 'research' | 'device';
@@ -326,6 +326,45 @@ export class Store {
       result.stored = Math.max(before, last);
       await tx.run('UPDATE devices SET last_seq = ?, last_seen = ? WHERE id = ?', [result.stored, now, device.id]);
       return result;
+    });
+  }
+
+  /**
+   * Stores readings that arrived one by one (over MQTT), many messages in one
+   * transaction: each group's meter is claimed for its device's household as
+   * the batch ingest claims it (a meter of another household refuses that
+   * group alone), and a reading already stored (by the day-after upload, or
+   * an earlier copy of the same message) is skipped. Returns, per group,
+   * whether each reading was new, or the MeterConflict that refused it.
+   */
+  async storeReadings(groups: { device: Device; meterId: string; entries: ReadingEntry[] }[]): Promise<(boolean[] | MeterConflict)[]> {
+    const now = Date.now();
+    if (this.db.dialect === 'postgres') for (const g of groups) for (const e of g.entries) await ensurePartition(this.db, e.time, this.partitions);
+    return this.db.transaction(async (tx) => {
+      const out: (boolean[] | MeterConflict)[] = [];
+      // Each meter is claimed once per transaction: a backlog is many readings of one meter.
+      const claimed = new Map<string, MeterConflict | null>();
+      for (const g of groups) {
+        const claim = `${g.device.id}\n${g.meterId}`;
+        if (!claimed.has(claim)) {
+          try {
+            await claimMeter(tx, g.meterId, g.device, now);
+            claimed.set(claim, null);
+          } catch (e) {
+            if (!(e instanceof MeterConflict)) throw e;
+            claimed.set(claim, e);
+          }
+        }
+        const conflict = claimed.get(claim);
+        if (conflict) {
+          out.push(conflict);
+          continue;
+        }
+        const fresh: boolean[] = [];
+        for (const e of g.entries) fresh.push((await insertReadings(tx, [[g.meterId, e.kind, e.time, e.offset, e.source, JSON.stringify(e.values)]])) > 0);
+        out.push(fresh);
+      }
+      return out;
     });
   }
 

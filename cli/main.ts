@@ -9,7 +9,7 @@ import { installNodeText } from '../hosts/sim/text';
 installNodeText();
 
 async function usage(): Promise<string> {
-  const [decode, sim, meter, log, backend, release] = await Promise.all([import('./decode'), import('./sim'), import('./meter'), import('./log'), import('./backend'), import('./release')]);
+  const [decode, sim, meter, log, backend, release, concentrator] = await Promise.all([import('./decode'), import('./sim'), import('./meter'), import('./log'), import('./backend'), import('./release'), import('./concentrator')]);
   return `usage: smgw <command> [options]
 
 commands:
@@ -17,7 +17,8 @@ commands:
   sim       run the firmware in the simulator against a virtual meter
   meter     a virtual meter on a serial line (a USB adapter, or a pty for Moddable's simulator)
   log       show what a simulated device's reading log holds
-  backend   the server devices deliver to: ingest over mutual TLS, the query API, the registry
+  backend   the server devices deliver to: ingest over mutual TLS and MQTT, the query API, the registry
+  concentrator  forwards meter adapters' MQTT topics unmodified to an upstream broker (Open Meter Data Platform)
   release   the release key and signed firmware images (docs/ota.md)
 
 ${decode.DECODE_USAGE}
@@ -30,7 +31,9 @@ ${log.LOG_USAGE}
 
 ${backend.BACKEND_USAGE}
 
-${release.RELEASE_USAGE}`;
+${release.RELEASE_USAGE}
+
+${concentrator.CONCENTRATOR_USAGE}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -48,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./backend')).backendCommand(rest);
     case 'release':
       return (await import('./release')).releaseCommand(rest);
+    case 'concentrator':
+      return (await import('./concentrator')).concentratorCommand(rest);
     case undefined:
     case 'help':
     case '--help':

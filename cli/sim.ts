@@ -22,6 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
                 [--from ISO] [--days N | --until ISO] [--speed N|max] [--portal-port P]
                 [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE] [--live-push S]
+                [--mqtt embedded|mqtt(s)://HOST:PORT]
                 [--fault SPEC]... [--meter-log FILE] [--report FILE]
                 [--engine node|xs] [--period MIN] [--tolerance S] [--live S] [--release-key PUB.pem]`;
 
@@ -78,6 +79,7 @@ export async function simCommand(argv: string[]): Promise<number> {
       tolerance: { type: 'string' },
       live: { type: 'string' },
       'live-push': { type: 'string' },
+      mqtt: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       'release-key': { type: 'string' },
     },
@@ -96,6 +98,8 @@ export async function simCommand(argv: string[]): Promise<number> {
   const backend = values.backend!;
   if (backend !== 'none' && backend !== 'embedded' && !/^https?:\/\/\S+$/.test(backend)) fail('--backend must be none, embedded or a URL');
   if (values['backend-db'] !== undefined && backend !== 'embedded') fail('--backend-db is for --backend embedded');
+  if (values.mqtt !== undefined && values.mqtt !== 'embedded' && !/^mqtts?:\/\/[^:/\s]+:\d+\/?$/.test(values.mqtt)) fail('--mqtt must be embedded or mqtt(s)://HOST:PORT');
+  if (values.mqtt !== undefined && backend !== 'embedded') fail('--mqtt needs --backend embedded (the device is enrolled with it, and it ingests what the broker carries)');
   if (values['backend-db'] !== undefined && !/^(sqlite:|postgres(ql)?:\/\/)/.test(values['backend-db'])) fail('--backend-db must be sqlite:FILE or postgres://...');
   if (/^https?:/.test(backend) && values.bundle === undefined && values.state === undefined) fail('--backend URL needs --bundle FILE (an enrolment bundle)');
   const backendPort = values['backend-port'] === undefined ? undefined : Number(values['backend-port']);
@@ -158,6 +162,7 @@ export async function simCommand(argv: string[]): Promise<number> {
     live: livePush,
     // The release key the simulated firmware is built with (docs/ota.md): updates signed with it are accepted.
     releaseKeys: values['release-key'] ? [simReleaseKey(values['release-key'])] : undefined,
+    mqtt: values.mqtt,
     onStart: ({ backend: url, backendDir, householdId }) => {
       if (url && !values.quiet && speed !== 'max') {
         const pki = `${backendDir}/pki`;
@@ -211,7 +216,8 @@ export async function simCommand(argv: string[]): Promise<number> {
         `${report.boots.length} boot(s); ${report.speedup.toFixed(0)}x real time\n` +
         describeLog(report.log) +
         '\n' +
-        (report.uplink ? describeUplink(report.uplink) + '\n' : ''),
+        (report.uplink ? describeUplink(report.uplink) + '\n' : '') +
+        (report.mqtt ? `mqtt to ${report.mqtt.broker}: ${report.mqtt.published} readings published, ${report.mqtt.acked} acknowledged, ${report.mqtt.live} live values, ${report.mqtt.discovery} discovery configs; ${report.mqtt.connects} connection(s), ${report.mqtt.drops} dropped; ${report.mqtt.pending} readings not yet acknowledged\n` : ''),
     );
   }
   return 0;

@@ -9,6 +9,7 @@ import { SimOta, SimOtaFlash, type BootedImage } from '../hosts/sim/ota';
 import type { FlashPort, KeyValuePort, Ports } from '../src/ports/index';
 import type { LineStats, Silence } from '../src/meter/reader';
 import type { UplinkStats } from '../src/uplink/uplink';
+import type { MqttStats } from '../src/mqtt/publisher';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { SimClock } from '../hosts/sim/clock';
 import { SimSerial, type SerialLine } from '../hosts/sim/serial';
@@ -16,6 +17,7 @@ import { NorFlash, PowerCut } from '../hosts/sim/flash';
 import { FileKeyValue } from '../hosts/sim/kv';
 import { NetworkWorld, SimNetwork } from '../hosts/sim/network';
 import { InProcessServers, SimHttp } from '../hosts/sim/http';
+import { SimMqtt } from '../hosts/sim/mqtt';
 import { DiskAssets } from '../hosts/sim/assets';
 import { SimSystem } from '../hosts/sim/system';
 import type { Scheduler } from './world/scheduler';
@@ -63,6 +65,8 @@ export interface DeviceStatus {
   silences: Silence[];
   /** The uplink's counters, when the device is enrolled. */
   uplink?: UplinkStats | null;
+  /** The MQTT publisher's counters, when MQTT is set up. */
+  mqtt?: MqttStats | null;
 }
 
 export interface BootRecord {
@@ -81,6 +85,7 @@ export class DeviceBoot {
   readonly serial: SimSerial;
   readonly network: SimNetwork;
   readonly http: SimHttp;
+  readonly mqtt: SimMqtt;
   readonly system: SimSystem;
   /** What the bootloader started: the slot and the firmware image it holds. */
   readonly booted: BootedImage;
@@ -96,6 +101,7 @@ export class DeviceBoot {
     this.serial = new SimSerial(world.lines, run);
     this.network = new SimNetwork(world.network, world.scheduler, run);
     this.http = new SimHttp(world.scheduler, world.servers, world.realPorts, run, () => this.network.isUp, () => this.alive);
+    this.mqtt = new SimMqtt(world.scheduler, run, () => this.network.isUp);
     // The firmware asks for a restart from inside one of its callbacks: the boot ends after that callback returns.
     this.system = new SimSystem(() => void world.scheduler.after(0, () => device.restart(this)), world.setupButton ?? false);
     this.ota = new SimOta(world.ota, booted, () => this.system.restart(), (op) => this.guard(op));
@@ -131,6 +137,7 @@ export class DeviceBoot {
     this.serial.close();
     this.network.shutDown();
     this.http.closeAll();
+    this.mqtt.closeAll();
   }
 
   /** The ports for the firmware on Node. */
@@ -145,6 +152,7 @@ export class DeviceBoot {
       crypto: nodeCrypto,
       network: this.network,
       http: this.http,
+      mqtt: this.mqtt,
       assets: world.assets,
       system: this.system,
       ota: this.ota,
@@ -212,6 +220,7 @@ export const nodeEngine: Engine = async (world, boot) => {
       line: { ...gateway.reader.stats, rejected: { ...gateway.reader.stats.rejected } },
       silences: gateway.reader.silences.map((s) => ({ ...s })),
       uplink: gateway.uplink ? structuredClone(gateway.uplink.stats) : null,
+      mqtt: gateway.mqtt ? { ...gateway.mqtt.stats } : null,
     }),
     uploadNow: async () => void boot.run(() => gateway.uploadNow()),
     kill: async () => undefined,

@@ -29,6 +29,8 @@ import { ReadingLog, type LogStats } from '../src/store/reading-log';
 import { applyBundle } from '../src/uplink/enrolment';
 import { DEFAULT_LIVE_PUSH } from '../src/uplink/uplink';
 import { loadSettings } from '../src/config/settings';
+import { DEFAULT_MQTT, loadMqtt, saveMqtt } from '../src/mqtt/settings';
+import { CURSOR_KEY } from '../src/mqtt/publisher';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,6 +105,13 @@ export interface SimOptions {
    * possible, where a push a minute would be half a million TLS requests a year.
    */
   live?: number;
+  /**
+   * MQTT (docs/mqtt.md): 'embedded', the embedded backend's broker, which it
+   * ingests from; or a broker's URL ("mqtts://host:port"), which the device
+   * publishes to and the embedded backend subscribes to. The device is set up
+   * for it as the portal's MQTT step does (TLS with its enrolment certificate).
+   */
+  mqtt?: string;
   /** The embedded backend's port (default: any free one). */
   backendPort?: number;
   /** Told when the run has started: the embedded backend's address, where its files are, and the household it keeps for this device. */
@@ -143,6 +152,8 @@ export interface SimReport {
   /** The reading log as the flash holds it at the end of the run. */
   log: LogSummary;
   computrons?: { total: number; perTelegram: number; byEvent: { [kind: string]: { events: number; computrons: number } } };
+  /** MQTT, over every boot. */
+  mqtt?: { broker: string; connects: number; drops: number; published: number; acked: number; live: number; discovery: number; pending: number };
   /** Delivery to the backend, over every boot. */
   uplink?: {
     backend: string;
@@ -437,6 +448,7 @@ export class Simulation {
       hostnames: ['localhost', '127.0.0.1'],
       logger: false,
       now: () => this.scheduler.now,
+      mqtt: this.options.mqtt ? (this.options.mqtt === 'embedded' ? { port: 0 } : { url: this.options.mqtt }) : undefined,
     });
     if (!existsSync(tokenFile)) writeFileSync(tokenFile, adminToken + '\n', { mode: 0o600 });
     const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
@@ -455,6 +467,15 @@ export class Simulation {
       settings = { ...settings, uplink: { ...settings.uplink, url: this.backend.url } };
     }
     saveSettings(kv, settings);
+    if (this.options.mqtt) this.setUpMqtt(this.options.mqtt === 'embedded' ? this.backend.mqtt!.url : this.options.mqtt);
+  }
+
+  /** The portal's MQTT step, for the broker at `url` (the embedded backend's moves with its port every run). */
+  private setUpMqtt(url: string): void {
+    const m = /^(mqtts?):\/\/([^:/]+):(\d+)\/?$/.exec(url);
+    if (!m) throw new Error(`--mqtt ${url}: mqtt(s)://HOST:PORT`);
+    const kv = this.world.kv;
+    saveMqtt(kv, { ...(loadMqtt(kv) ?? DEFAULT_MQTT), host: m[2], port: Number(m[3]), tls: m[1] === 'mqtts' });
   }
   /** The embedded backend's household for this state's device (null without an embedded backend). */
   householdId: string | null = null;
@@ -538,6 +559,31 @@ export class Simulation {
     return out;
   }
 
+  private mqttReport(statuses: DeviceStatus[]): NonNullable<SimReport['mqtt']> {
+    const out = { broker: this.backend?.mqtt?.url ?? this.options.mqtt ?? '', connects: 0, drops: 0, published: 0, acked: 0, live: 0, discovery: 0, pending: 0 };
+    for (const st of statuses) {
+      const q = st.mqtt;
+      if (!q) continue;
+      out.connects += q.connects;
+      out.drops += q.drops;
+      out.published += q.published;
+      out.acked += q.acked;
+      out.live += q.live;
+      out.discovery += q.discovery;
+    }
+    const flash = this.world.flash;
+    flash.revive();
+    const log = new ReadingLog(flash);
+    const cursor = Number(this.world.kv.get(CURSOR_KEY) ?? 0);
+    let pending = 0;
+    log.forEach(cursor + 1, (e) => {
+      if (e.type === 'reading') pending++;
+      return true;
+    });
+    out.pending = pending;
+    return out;
+  }
+
   /** Virtual time of a device uptime in boot `boot`. */
   private virtualTime(boot: BootRecord, uptime: number): number {
     return boot.at + uptime;
@@ -583,6 +629,7 @@ export class Simulation {
       flash: { erasesPerSector: this.world.flash.erases.slice() },
       log,
       ...(this.options.backend && this.options.backend !== 'none' ? { uplink: this.uplinkReport(statuses, log) } : {}),
+      ...(this.options.mqtt ? { mqtt: this.mqttReport(statuses) } : {}),
       ...(this.device.computrons
         ? { computrons: { total: this.device.computrons, perTelegram: readings ? this.device.computrons / Math.max(1, seen) : 0, byEvent: this.device.byEvent } }
         : {}),

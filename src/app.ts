@@ -23,6 +23,8 @@ import { LivePush } from './uplink/live-push';
 import { Portal } from './portal/portal';
 import { Updater } from './ota/updater';
 import { RELEASE_KEYS, type ReleaseKey } from './ota/release-keys';
+import { MqttPublisher } from './mqtt/publisher';
+import { loadMqtt, loadMqttTls, MQTT_PASSWORD_KEY } from './mqtt/settings';
 
 import { FIRMWARE_VERSION } from './version';
 
@@ -77,6 +79,8 @@ export class Gateway {
   uplink: Uplink | null = null;
   /** TAF 14 values to the backend's Live view, when the device is enrolled and `uplink.live` is not 0. */
   livePush: LivePush | null = null;
+  /** Readings, live values and Home Assistant discovery to an MQTT broker, when the portal's MQTT step set one. */
+  mqtt: MqttPublisher | null = null;
   private readonly guard: ReplayGuard;
   private readonly rejections = new RejectionDigest();
   /** Replays recorded one by one in this period (the first is; the rest are summed up). */
@@ -120,6 +124,7 @@ export class Gateway {
       if (meterClock && r.time !== null) this.time.meterClock(r.time + telegram.length * msPerByte, uptime);
       recorder.offer(r, uptime);
       this.live.offer(r, uptime);
+      this.mqtt?.onReading();
     });
     this.startReader();
     this.time.start();
@@ -137,6 +142,7 @@ export class Gateway {
       }, (line) => this.ports.log(line));
       this.livePush.start();
     }
+    this.startMqtt();
     clock.every(SAVE_COUNTERS_MS, () => this.guard.save());
     clock.every(REJECTION_PERIOD_MS, () => this.sumUpRejections());
     if (this.settings.wifi.ssid) this.ports.network.connect(this.settings.wifi.ssid, loadWifiPassword(kv) ?? '');
@@ -181,8 +187,25 @@ export class Gateway {
     this.recorder?.stop();
     this.uplink?.stop();
     this.livePush?.stop();
+    this.mqtt?.stop();
     this.guard.save();
     this.portal.stop();
+  }
+
+  private startMqtt(): void {
+    const kv = this.ports.kv;
+    const m = loadMqtt(kv);
+    if (!m || !this.log) return;
+    const u = this.settings.uplink;
+    const clientId = m.clientId || u.deviceId || 'smgw-lite';
+    const secrets = { tls: m.tls ? loadMqttTls(kv) : null, password: kv.get(MQTT_PASSWORD_KEY) ?? null };
+    this.mqtt = new MqttPublisher(this.ports, this.log, this.time, this.live, m, secrets, this.settings.zone, {
+      clientId,
+      adapterId: u.deviceId || clientId,
+      protocol: this.settings.meter.protocol,
+      meterId: () => this.latest?.meterId ?? null,
+    }, (line) => this.ports.log(line));
+    this.mqtt.start();
   }
 
   /** Opens the meter line with the stored settings and keys (at start, and after the portal's auto-detect borrowed it). */
@@ -272,6 +295,7 @@ export class Gateway {
       taf: this.recorder ? { settings: this.recorder.settings, ...this.recorder.stats } : null,
       uplink: this.uplink?.describe() ?? null,
       live: this.livePush ? { ...this.livePush.stats } : null,
+      mqtt: this.mqtt?.describe() ?? null,
       events: this.events.list(),
       latest: this.latest ? JSON.parse(readingJson(this.latest)) : null,
     };

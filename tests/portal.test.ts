@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { JUNE } from './support/sim';
 import { PortalClient, type PortalAnswer } from './support/portal';
 import type { Simulation } from '../simulator/runner';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { Pki, toPem } from '../backend/pki';
 
 const MINUTE = 60000;
 const ROOT = join(__dirname, '..');
@@ -185,6 +188,11 @@ describe('secrets', () => {
     const texts: string[] = [];
     let detect: any = null;
     let exported: any = null;
+    // A broker's own CA and a client certificate and key for it (AWS IoT Core's, say), uploaded in the MQTT step.
+    const brokerPki = await Pki.open(mkdtempSync(join(tmpdir(), 'smgw-broker-ca-')));
+    const thing = await brokerPki.issueDevice('thing-1');
+    const mqttKey = toPem('PRIVATE KEY', thing.key);
+    const mqttKeyPart = mqttKey.split('\n')[5];
     let config: any = null;
     const record = (r: PortalAnswer) => {
       texts.push(JSON.stringify(r.headers), r.text);
@@ -216,6 +224,11 @@ describe('secrets', () => {
         expect(bad.status).toBe(400);
         expect(bad.json().error).toMatch(/3600 seconds/);
         expect(record(await c.call('POST', '/api/setup/mqtt', { host: 'broker.local', port: 1883, user: 'u', password: 'mqtt-secret-9', topic: 'home' })).status).toBe(200);
+        expect(record(await c.call('POST', '/api/setup/mqtt', { host: 'broker.local', key: mqttKey })).json().error).toBe('a client certificate needs its key, and a key its certificate');
+        const m = record(await c.call('POST', '/api/setup/mqtt', { host: 'broker.local', port: 1883, user: 'u', topic: 'home', tls: false, clientId: 'thing-1', ca: brokerPki.ca.certificate, certificate: toPem('CERTIFICATE', thing.certificate), key: mqttKey }));
+        expect(m.status).toBe(200);
+        expect(m.json().mqtt).toMatchObject({ host: 'broker.local', port: 1883, clientId: 'thing-1', tls: false, omdp: true, live: true, homeAssistant: true });
+        expect(m.json().secretsSet).toMatchObject({ mqttPassword: true, mqttCredentials: true });
         expect(record(await c.call('POST', '/api/setup/taf', { period: 15, live: 2, zone: 'Europe/Vienna' })).status).toBe(200);
         expect(record(await c.call('POST', '/api/setup/taf', { sntp: 'ntp server!' })).status).toBe(400);
         expect(record(await c.call('POST', '/api/setup/taf', { sntp: '192.168.1.1' })).json().sntp).toBe('192.168.1.1');
@@ -236,13 +249,13 @@ describe('secrets', () => {
     expect(errors).toEqual([]);
     expect(detect).toMatchObject({ state: 'found', encrypted: true, meter: { protocol: 'dlms', connector: 'mbus', line: { baud: 2400, dataBits: 8, parity: 'even' } } });
     expect(detect.message).toMatch(/enter the key/);
-    expect(exported.secretsSet).toEqual({ adminPassword: true, accessPointPassword: true, wifiPassword: true, meterKey: true, authKey: true, backendCredentials: true, mqttPassword: true });
+    expect(exported.secretsSet).toEqual({ adminPassword: true, accessPointPassword: true, wifiPassword: true, meterKey: true, authKey: true, backendCredentials: true, mqttPassword: true, mqttCredentials: true });
     expect(exported.settings).toMatchObject({ wifi: { ssid: 'Home' }, zone: 'Europe/Vienna', taf: { period: 15, live: 2 }, uplink: { url: 'https://127.0.0.1:9', deviceId: 'smgw-test-1', auth: 'token' } });
     expect(config.secretsSet.meterKey).toBe(true);
     // The device decrypts with the key it was given: readings after the restart.
     expect(sim.world.kv.getBytes('meterKey')).toEqual(new Uint8Array(Buffer.from(key, 'hex')));
     const all = [...texts, ...lines, JSON.stringify(sim.world.kv.keys())];
-    for (const secret of [key, key.toLowerCase(), authKey, authKey.toLowerCase(), wifi, token, 'owner-secret-1', 'ap-secret-22', 'mqtt-secret-9']) {
+    for (const secret of [key, key.toLowerCase(), authKey, authKey.toLowerCase(), wifi, token, 'owner-secret-1', 'ap-secret-22', 'mqtt-secret-9', mqttKeyPart]) {
       for (const t of all) expect(t.includes(secret), `${secret} in ${t.slice(0, 200)}`).toBe(false);
     }
     expect(lines.some((l) => l.startsWith('config: meter keys: decryption key set'))).toBe(true);

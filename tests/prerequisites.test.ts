@@ -25,7 +25,7 @@ function pathWithOnlyNode(): string {
 describe('system-packages.txt', () => {
   it('lists each package once, with what shows it is installed and what needs it', () => {
     const packages = readSystemPackages();
-    expect(packages.map((p) => p.name)).toEqual(['build-essential', 'python3', 'libmbedtls-dev', 'chromium']);
+    expect(packages.map((p) => p.name)).toEqual(['build-essential', 'python3', 'libmbedtls-dev', 'chromium', 'mosquitto']);
     expect(new Set(packages.map((p) => p.name)).size).toBe(packages.length);
     for (const p of packages) {
       expect(p.probes.length, p.name).toBeGreaterThan(0);
@@ -64,10 +64,10 @@ describe('scripts/prerequisites.mjs', () => {
     expect(missingPackages()).toEqual([]);
     const r = run([]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('system prerequisites: build-essential, python3, libmbedtls-dev, chromium are there, and ../shared/vectors/public.json\n');
+    expect(r.stdout).toBe('system prerequisites: build-essential, python3, libmbedtls-dev, chromium, mosquitto are there, and ../shared/vectors/public.json\n');
     expect(r.stderr).toBe('');
     expect(run(['--missing']).stdout).toBe('');
-    expect(run(['--packages']).stdout).toBe('build-essential\npython3\nlibmbedtls-dev\nchromium\n');
+    expect(run(['--packages']).stdout).toBe('build-essential\npython3\nlibmbedtls-dev\nchromium\nmosquitto\n');
   });
 
   it('without a compiler or Python on PATH, stops with one line per missing package and the command that installs it', () => {

@@ -128,7 +128,12 @@ function loadSetup() {
     z.value = s.zone;
     var m = c.mqtt;
     $('q-enabled').checked = !!m;
-    if (m) { $('q-host').value = m.host; $('q-port').value = m.port; $('q-user').value = m.user; $('q-topic').value = m.topic; }
+    if (m) { $('q-host').value = m.host; $('q-port').value = m.port; $('q-user').value = m.user; $('q-topic').value = m.topic; $('q-client').value = m.clientId || ''; }
+    $('q-tls').checked = m ? m.tls : false;
+    $('q-omdp').checked = m ? m.omdp : true;
+    $('q-live').checked = m ? m.live : true;
+    $('q-ha').checked = m ? m.homeAssistant : true;
+    tag('q-creds', c.secretsSet.mqttCredentials);
     mqttFields();
     goStep(pwSet ? 1 : 0);
   }).catch(fail);
@@ -336,6 +341,7 @@ function status() {
       ['Reading log', log ? log.entries + ' entries, ' + log.liveSectors + ' of ' + log.sectors + ' sectors (' + Math.round(100 * log.liveSectors / log.sectors) + '%)' : '-'],
       ['Oldest reading', log && log.oldest ? new Date(log.oldest).toISOString().replace('.000', '') : '-'],
       ['Last upload', !u ? 'not enrolled' : (u.lastSuccess || 'none yet') + (u.lastError ? '; last try failed: ' + u.lastError : '') + '; ' + u.pending + ' entries pending'],
+      ['MQTT', !s.mqtt ? 'off' : s.mqtt.state + ' (' + s.mqtt.broker + '); ' + s.mqtt.acked + ' readings acknowledged, ' + s.mqtt.pending + ' entries pending' + (s.mqtt.lastError ? '; ' + s.mqtt.lastError : '')],
       ['Time', s.time.now ? s.time.now + ' (' + s.time.source + ')' : 'not synchronised'],
       ['Network', s.network.station ? s.network.ssid + ', ' + s.network.station : 'not connected' + (s.network.ssid ? ' (' + s.network.ssid + ')' : '')],
       ['Access point', s.network.accessPoint ? s.network.accessPoint.address + ' (' + s.network.accessPoint.reason + ')' : 'off'],

@@ -13,6 +13,7 @@ import { device } from './config';
 import { moddableCrypto } from './crypto';
 import { ModdableHttp } from './http';
 import { ModdableKeyValue } from './kv';
+import { ModdableMqtt } from './mqtt';
 import { ModdableNetwork } from './network';
 import { ModdableSerial, type UartLine } from './serial';
 import { ModdableSystem } from './system';
@@ -35,6 +36,7 @@ export function boot(platform: Platform): void {
     crypto: moddableCrypto,
     network: new ModdableNetwork(),
     http: new ModdableHttp({ 80: Number(device.portalPort) }),
+    mqtt: new ModdableMqtt(),
     assets: new ModdableAssets(),
     system: new ModdableSystem(platform.setupButtonHeld, platform.restart),
     ota: platform.ota,

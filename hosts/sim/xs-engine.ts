@@ -113,6 +113,8 @@ class XsFirmware implements Firmware {
         return call(this.ports.network);
       case 'http':
         return this.http(method, args);
+      case 'mqtt':
+        return call(this.ports.mqtt);
       case 'assets':
         return call(this.ports.assets);
       case 'system':

@@ -82,7 +82,9 @@ globalThis.handleCommand = (message: ArrayBuffer): ArrayBuffer => {
   } else if (meter && op === 0x64 /* d */) {
     meter.push(bytes.subarray(1));
   } else if (op === 0x67 /* g */) {
-    gc();
+    // XS's gc (xs-globals.d.ts); @types/node declares a `gc` that may be undefined, and which of the two the
+    // checker sees first depends on the order it loads the program's files in.
+    (gc as () => void)();
   } else if (meter && op === 0x65 /* e */) {
     meter.end();
     meter.close();

@@ -39,7 +39,7 @@ const DAY = 86400000;
 const PER_DAY = 97;
 type DbName = 'SQLite' | 'PostgreSQL';
 
-const PG_ADMIN_URL = process.env.SMGW_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const PG_ADMIN_URL = process.env.SMGW_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PG_DOWN = 'PostgreSQL not reachable';
 /** What the device's TLS offers (Moddable on the ESP32). */
 const DEVICE_CIPHER = 'ECDHE-RSA-AES128-GCM-SHA256';
@@ -51,7 +51,7 @@ const DEVICE_CIPHER = 'ECDHE-RSA-AES128-GCM-SHA256';
  */
 const INGEST_LANES: Record<DbName, number> = { SQLite: 1, PostgreSQL: 8 };
 
-interface Databases {
+export interface Databases {
   /** A new empty database of this kind. */
   fresh(tag: string): Promise<string>;
   /** Drops what fresh() created. */
@@ -77,7 +77,7 @@ async function pgAdmin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-function pgDatabases(): Databases {
+export function pgDatabases(): Databases {
   const run = randomBytes(4).toString('hex');
   const made: string[] = [];
   return {

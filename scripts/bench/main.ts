@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { benchBackend } from './backend';
+import { benchMqtt } from './mqtt';
 import { benchDecoders } from './decoders';
 import { benchModdable } from './moddable';
 import { benchNative } from './native';
@@ -34,6 +35,7 @@ rows.push(...benchModdable());
 rows.push(...(await benchSimulator({ meter: 'dlms-mbus', days: values.quick ? 1 : 7 })));
 rows.push(...(await benchStore()));
 rows.push(...(await benchBackend({ quick: values.quick! })));
+rows.push(...(await benchMqtt({ quick: values.quick! })));
 
 printTable(rows);
 const file = writeJson(values.out!, rows, { date: new Date().toISOString(), node: process.version, quick: values.quick });

@@ -12,21 +12,16 @@ import { applyBundle, BundleError, UPLINK_CA, UPLINK_CERT, UPLINK_KEY, UPLINK_TO
 import { HttpError, stringField } from './http';
 import { HASH_KEY } from './auth';
 import { jsonText } from '../codec/json';
+import { DEFAULT_MQTT, MQTT_CA_KEY, MQTT_CERT_KEY, MQTT_CLIENT_KEY, MQTT_KEY, MQTT_PASSWORD_KEY, TOPIC_LEVEL, loadMqtt, saveMqtt } from '../mqtt/settings';
+import { fromBase64 } from '../codec/base64';
+
+export { MQTT_KEY, MQTT_PASSWORD_KEY, loadMqtt };
 
 export const PORTAL_KEY = 'portal';
 export const AP_PASSWORD_KEY = 'apPassword';
-export const MQTT_KEY = 'mqtt';
-export const MQTT_PASSWORD_KEY = 'mqttPassword';
 
 /** Keys whose values are secrets: never shown, logged or exported. */
-export const SECRET_KEYS = [HASH_KEY, AP_PASSWORD_KEY, METER_KEY, AUTH_KEY, WIFI_PASSWORD_KEY, UPLINK_KEY, UPLINK_TOKEN, MQTT_PASSWORD_KEY];
-
-export interface MqttSettings {
-  host: string;
-  port: number;
-  user: string;
-  topic: string;
-}
+export const SECRET_KEYS = [HASH_KEY, AP_PASSWORD_KEY, METER_KEY, AUTH_KEY, WIFI_PASSWORD_KEY, UPLINK_KEY, UPLINK_TOKEN, MQTT_PASSWORD_KEY, MQTT_CLIENT_KEY];
 
 type Body = { [key: string]: unknown };
 
@@ -145,32 +140,53 @@ export function setTaf(kv: KeyValuePort, settings: Settings, body: Body): Settin
   return save(kv, { ...settings, taf, zone, sntp });
 }
 
-export function loadMqtt(kv: KeyValuePort): MqttSettings | null {
-  const text = kv.get(MQTT_KEY);
+/** A certificate or key as the portal takes it: PEM text or base64 of the DER; null when the field is empty. */
+function derField(body: Body, name: string, what: string): Uint8Array | null {
+  const text = stringField(body, name, 8 * 1024, false).trim();
   if (!text) return null;
-  try {
-    return JSON.parse(text) as MqttSettings;
-  } catch {
-    return null;
-  }
+  const pem = /-----BEGIN [A-Z ]+-----([\s\S]*?)-----END [A-Z ]+-----/.exec(text);
+  const der = fromBase64(pem ? pem[1] : text);
+  if (!der || der.length < 100 || der[0] !== 0x30) throw new HttpError(400, `${what} must be PEM or base64 DER`);
+  return der;
 }
 
-/** Stores the broker settings (publishing to it is a later issue). */
+/** Stores the broker settings, its password and, for a broker other than the backend's, its CA and the client's certificate and key. */
 export function setMqtt(kv: KeyValuePort, body: Body): void {
   if (body.enabled === false) {
-    kv.delete(MQTT_KEY);
-    kv.delete(MQTT_PASSWORD_KEY);
+    for (const k of [MQTT_KEY, MQTT_PASSWORD_KEY, MQTT_CA_KEY, MQTT_CERT_KEY, MQTT_CLIENT_KEY]) kv.delete(k);
     return;
   }
-  const host = stringField(body, 'host', 64);
-  if (!/^[A-Za-z0-9.-]+$/.test(host)) throw new HttpError(400, 'the MQTT broker must be a host name or an IPv4 address');
-  const port = body.port === undefined || body.port === '' ? 1883 : Number(body.port);
+  const host = stringField(body, 'host', 253);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(host)) throw new HttpError(400, 'the MQTT broker must be a host name or an IPv4 address');
+  const flag = (name: string, d: boolean) => (body[name] === undefined ? d : body[name] === true || body[name] === 'on' || body[name] === 'true');
+  const tls = flag('tls', Number(body.port) === 8883);
+  const port = body.port === undefined || body.port === '' ? (tls ? 8883 : 1883) : Number(body.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new HttpError(400, 'the MQTT port must be 1 to 65535');
   const user = stringField(body, 'user', 64, false);
-  const topic = stringField(body, 'topic', 64, false) || 'smgw';
+  const topic = stringField(body, 'topic', 64, false) || DEFAULT_MQTT.topic;
+  if (!TOPIC_LEVEL.test(topic)) throw new HttpError(400, 'the topic is one level: letters, digits and - _ . only');
+  const clientId = stringField(body, 'clientId', 128, false);
+  if (clientId && !/^[\x21-\x7e]+$/.test(clientId)) throw new HttpError(400, 'the client id has no spaces and only ASCII');
   const password = stringField(body, 'password', 64, false);
-  kv.set(MQTT_KEY, jsonText({ host, port, user, topic }));
+  const ca = derField(body, 'ca', "the broker's CA certificate");
+  const certificate = derField(body, 'certificate', 'the client certificate');
+  const key = derField(body, 'key', 'the client key');
+  if ((certificate === null) !== (key === null)) throw new HttpError(400, 'a client certificate needs its key, and a key its certificate');
+  if (certificate && !ca && !kv.getBytes(MQTT_CA_KEY)) throw new HttpError(400, "a client certificate of its own needs the broker's CA too");
+  saveMqtt(kv, {
+    host, port, user, topic, clientId, tls,
+    omdp: flag('omdp', DEFAULT_MQTT.omdp),
+    live: flag('live', DEFAULT_MQTT.live),
+    homeAssistant: flag('homeAssistant', DEFAULT_MQTT.homeAssistant),
+    discoveryPrefix: DEFAULT_MQTT.discoveryPrefix,
+  });
   if (password) kv.set(MQTT_PASSWORD_KEY, password);
+  if (ca) kv.set(MQTT_CA_KEY, ca);
+  if (certificate && key) {
+    kv.set(MQTT_CERT_KEY, certificate);
+    kv.set(MQTT_CLIENT_KEY, key);
+  }
+  if (body.clearCredentials === true) for (const k of [MQTT_CA_KEY, MQTT_CERT_KEY, MQTT_CLIENT_KEY]) kv.delete(k);
 }
 
 /** Which secrets are set: all the page ever learns of them. */
@@ -184,6 +200,7 @@ export function secretsSet(kv: KeyValuePort): { [name: string]: boolean } {
     authKey: has(AUTH_KEY),
     backendCredentials: has(UPLINK_KEY) || has(UPLINK_TOKEN),
     mqttPassword: has(MQTT_PASSWORD_KEY),
+    mqttCredentials: has(MQTT_CLIENT_KEY),
   };
 }
 

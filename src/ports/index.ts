@@ -7,6 +7,7 @@ import type { CryptoPort } from './crypto';
 import type { FlashPort } from './flash';
 import type { HttpPort } from './http';
 import type { KeyValuePort } from './kv';
+import type { MqttPort } from './mqtt';
 import type { NetworkPort } from './network';
 import type { OtaPort } from './ota';
 import type { SerialPort } from './serial';
@@ -20,6 +21,8 @@ export interface Ports {
   crypto: CryptoPort;
   network: NetworkPort;
   http: HttpPort;
+  /** One connection to an MQTT broker (the publisher's). */
+  mqtt: MqttPort;
   /** The portal's pages. */
   assets: AssetsPort;
   system: SystemPort;
@@ -29,4 +32,4 @@ export interface Ports {
   log(line: string): void;
 }
 
-export type { AssetsPort, SystemPort, ClockPort, CryptoPort, FlashPort, HttpPort, KeyValuePort, NetworkPort, OtaPort, SerialPort };
+export type { AssetsPort, SystemPort, ClockPort, CryptoPort, FlashPort, HttpPort, KeyValuePort, MqttPort, NetworkPort, OtaPort, SerialPort };

@@ -71,6 +71,7 @@ function ports(): Ports {
         return new Promise((resolve, reject) => promises.set(id, { resolve: resolve as (v: unknown) => void, reject }));
       },
     },
+    mqtt: proxy('mqtt', ['open', 'publish', 'close']),
     assets: proxy('assets', ['get', 'names']),
     system: proxy('system', ['heap', 'setupButtonHeld', 'restart']),
     ota: { ...proxy('ota', ['running', 'inactiveSlot', 'open', 'write', 'read', 'complete', 'cancel', 'markValid', 'rollback']), ...otaInfo } as Ports['ota'],
@@ -111,7 +112,7 @@ globalThis.handleCommand = (message: ArrayBuffer): ArrayBuffer => {
       break;
     }
     case 'status':
-      result = gateway ? { line: gateway.reader.stats, silences: gateway.reader.silences, uplink: gateway.uplink?.stats ?? null } : null;
+      result = gateway ? { line: gateway.reader.stats, silences: gateway.reader.silences, uplink: gateway.uplink?.stats ?? null, mqtt: gateway.mqtt?.stats ?? null } : null;
       break;
     case 'uploadNow':
       gateway?.uploadNow();
