@@ -43,6 +43,12 @@ export class DlmsFramer extends Framer {
   private hdlcSegmented = false;
   /** The last scan stopped inside a frame (not merely before telling whether one began). */
   private partial = false;
+  /** Bytes left of a frame whose HCS failed: only an HDLC flag may start a frame among them. */
+  private hdlcOnly = 0;
+  /** This meter's HDLC APDUs begin with the LLC header. */
+  private hdlcLlc = false;
+  /** An HDLC frame failed its check: frames without the LLC header that follow are the rest of its APDU. */
+  private hdlcLost = false;
 
   constructor(sink: FrameSink, transport: DlmsTransport = 'auto', capacity = MAX_TELEGRAM) {
     super(sink, capacity);
@@ -54,12 +60,15 @@ export class DlmsFramer extends Framer {
   }
 
   protected reset(): void {
+    this.hdlcOnly = 0;
+    this.hdlcLost = false;
     this.apduLen = 0;
     this.nextSegment = -1;
     this.hdlcSegmented = false;
   }
 
   private startsFrame(b: number): boolean {
+    if (this.hdlcOnly > 0) return b === HDLC_FLAG;
     const t = this.transport;
     if (b === MBUS_START) return t === 'auto' || t === 'mbus';
     if (b === HDLC_FLAG) return t === 'auto' || t === 'hdlc';
@@ -81,8 +90,13 @@ export class DlmsFramer extends Framer {
         if (!this.ending || used === WAIT) return;
         used = NOT_A_FRAME; // the input ended before this could become a frame
       }
-      if (used > 0) this.consume(used);
-      else this.skip(1);
+      if (used > 0) {
+        this.consume(used);
+        this.hdlcOnly = 0;
+      } else {
+        this.skip(1);
+        if (this.hdlcOnly > 0) this.hdlcOnly--;
+      }
     }
     this.partial = false;
   }
@@ -192,31 +206,60 @@ export class DlmsFramer extends Framer {
     const hasInfo = hcs + 2 < fcs;
     if (hasInfo) {
       if (this.len < hcs + 2) return PEEK;
-      if (crc16X25(buf, 1, hcs) !== (buf[hcs] | (buf[hcs + 1] << 8))) return NOT_A_FRAME; // not a header: resync
+      if (crc16X25(buf, 1, hcs) !== (buf[hcs] | (buf[hcs + 1] << 8))) {
+        // A header in the shape of one whose check fails: a frame corrupted
+        // on the line (or noise that looks like one). Its length is not to be
+        // trusted, so resync byte by byte; but until its claimed end only an
+        // HDLC flag may start a frame, so that the APDU inside (DB ...) is not
+        // taken as a bare frame that no check covers.
+        this.hdlcCorrupted('HDLC header check sequence mismatch: the frame was corrupted on the line');
+        this.hdlcOnly = 1 + length;
+        return NOT_A_FRAME;
+      }
     }
     // The closing flag is not awaited: the next frame's opening flag may be it.
     if (this.len < 1 + length) return WAIT;
     if (crc16X25(buf, 1, fcs) !== (buf[fcs] | (buf[fcs + 1] << 8))) {
-      this.sink.reject(new DecodeError('crc', 'HDLC frame check sequence mismatch: the frame was corrupted on the line'));
+      this.hdlcCorrupted('HDLC frame check sequence mismatch: the frame was corrupted on the line');
       return 1 + length;
     }
     this.lock('hdlc');
     if (control >= fcs || !hasInfo) return 1 + length; // no information field: nothing to read
     const segmented = (format & 0x0800) !== 0;
-    if (!this.hdlcSegmented) this.apduLen = 0;
+    if (!this.hdlcSegmented) {
+      const llc = isLlc(buf, hcs + 2, fcs);
+      if (llc) this.hdlcLlc = true;
+      if (this.hdlcLost && this.hdlcLlc && !llc) {
+        // No LLC header where an APDU of this meter begins: the rest of the
+        // APDU whose earlier segment failed its check. Dropped to its end.
+        if (!segmented) {
+          this.hdlcLost = false;
+          this.sink.reject(new DecodeError('truncated', 'HDLC segments lost: the rest of an APDU whose earlier segment was corrupted is discarded'));
+        }
+        return 1 + length;
+      }
+      this.hdlcLost = false;
+      this.apduLen = 0;
+    }
     if (!this.append(buf.subarray(hcs + 2, fcs))) return 1 + length;
     if (segmented) {
       this.hdlcSegmented = true;
       return 1 + length;
     }
     this.hdlcSegmented = false;
-    // LLC header: destination LSAP E6, source LSAP E7 (response), quality 00.
-    let start = 0;
-    if (this.apduLen >= 3 && this.apdu[0] === 0xe6 && (this.apdu[1] === 0xe7 || this.apdu[1] === 0xe6) && this.apdu[2] === 0) start = 3;
+    const start = isLlc(this.apdu, 0, this.apduLen) ? 3 : 0;
     const n = this.apduLen;
     this.apduLen = 0;
     this.deliver(this.apdu.subarray(start, n));
     return 1 + length;
+  }
+
+  /** An HDLC frame failed a check: the APDU it belonged to is lost, and so are its remaining segments. */
+  private hdlcCorrupted(message: string): void {
+    this.sink.reject(new DecodeError('crc', message));
+    this.apduLen = 0;
+    this.hdlcSegmented = false;
+    this.hdlcLost = true;
   }
 
   // -- bare APDU --------------------------------------------------------------
@@ -242,6 +285,11 @@ export class DlmsFramer extends Framer {
     this.deliver(buf.subarray(0, n));
     return n;
   }
+}
+
+/** LLC header at b[start]: destination LSAP E6, source LSAP E7 (response) or E6, quality 00. */
+function isLlc(b: Uint8Array, start: number, end: number): boolean {
+  return end - start >= 3 && b[start] === 0xe6 && (b[start + 1] === 0xe7 || b[start + 1] === 0xe6) && b[start + 2] === 0;
 }
 
 /** Length of the plain data-notification at b[0]: 0 when incomplete, -1 when it is not one. */

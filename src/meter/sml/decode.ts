@@ -132,18 +132,31 @@ function time(b: Uint8Array, p: number, end: number): number | null {
   return null;
 }
 
+const CRC_MISMATCH = "SML CRC mismatch: the telegram was corrupted on the line (check the reading head's position)";
+
+/** The CRC a file or message carries matched only as CRC-16/KERMIT: allowed for Holley meters alone (see decodeSml). */
+let kermitUsed = false;
+
+const swapped = (v: number) => ((v & 0xff) << 8) | (v >> 8);
+
+/**
+ * Checks a CRC the telegram carries over b[start, end), `wire` as sent (low
+ * byte first, both for the transport CRC and for a message's crc16):
+ * CRC-16/X-25 as the standard says, or CRC-16/KERMIT in either byte order,
+ * which some Holley DTZ541 firmware computes instead.
+ */
+function checkCrc(b: Uint8Array, start: number, end: number, wire: number): void {
+  if (crc16X25(b, start, end) === wire) return;
+  const kermit = crc16Kermit(b, start, end);
+  if (kermit !== wire && kermit !== swapped(wire)) reject('crc', CRC_MISMATCH);
+  kermitUsed = true;
+}
+
 /** Checks the transport framing and CRC; returns the unescaped payload without fill bytes. */
 function payload(frame: Uint8Array): Uint8Array {
   const n = frame.length;
   if (n < 16 || n % 4 !== 0) reject('framing', 'SML file length is not a multiple of 4: bytes were lost on the line');
-  const wire = frame[n - 2] | (frame[n - 1] << 8);
-  if (crc16X25(frame, 0, n - 2) !== wire) {
-    // Some Holley DTZ541 firmware computes CRC-16/KERMIT over the same bytes.
-    const kermit = crc16Kermit(frame, 0, n - 2);
-    if (kermit !== wire && kermit !== (((wire & 0xff) << 8) | (wire >> 8))) {
-      reject('crc', "SML CRC mismatch: the telegram was corrupted on the line (check the reading head's position)");
-    }
-  }
+  checkCrc(frame, 0, n - 2, frame[n - 2] | (frame[n - 1] << 8));
   const fill = frame[n - 3];
   if (fill > 3) reject('framing', 'SML end sequence has an invalid fill byte count');
   const end = n - 8;
@@ -204,6 +217,8 @@ interface ListState {
   meterId: string | null;
   time: number | null;
   dzgBug: boolean;
+  /** The server id is a Holley one (DIN 43863-5 manufacturer HLY): the only meters whose KERMIT CRCs are accepted. */
+  holley: boolean;
   /** 1-0:16.7.0 sent as a one- or two-byte Integer: [raw, width, exp, unit], for the DZG rule. */
   shortPower: [number, number, number, string] | null;
 }
@@ -314,6 +329,7 @@ function getList(b: Uint8Array, p: number, end: number, s: ListState): number {
   if (type === OCTETS && len > 0 && s.meterId === null) {
     s.meterId = meterIdOf(b, p, p + len);
     s.dzgBug = isDzgPowerSignBug(b, p, p + len);
+    s.holley = len === 10 && b[p + 2] === 0x48 && b[p + 3] === 0x4c && b[p + 4] === 0x59;
   }
   p += type === LIST ? 0 : len;
   p = skip(b, p, end); // listName
@@ -330,9 +346,10 @@ function getList(b: Uint8Array, p: number, end: number, s: ListState): number {
 }
 
 export function decodeSml(frame: Uint8Array): Reading {
+  kermitUsed = false;
   const b = payload(frame);
   const end = b.length;
-  const s: ListState = { values: {}, meterId: null, time: null, dzgBug: false, shortPower: null };
+  const s: ListState = { values: {}, meterId: null, time: null, dzgBug: false, holley: false, shortPower: null };
   let lists = 0;
   let p = 0;
   while (p < end) {
@@ -360,8 +377,18 @@ export function decodeSml(frame: Uint8Array): Reading {
         lists++;
       } else p = skip(b, at, end);
     } else p = skip(b, body, end);
-    for (let k = 4; k < fields; k++) p = skip(b, p, end); // crc16, endOfSmlMsg
+    if (fields > 4) {
+      // crc16 over the message up to it: redundant with the transport CRC
+      // for line errors, but a check the message carries, so checked.
+      const crcAt = p;
+      const crc = number(b, p, end);
+      if (len !== 2 || type !== UNSIGNED) reject('structure', 'SML message CRC is not an Unsigned16');
+      checkCrc(b, message, crcAt, swapped(crc));
+      p = at;
+    }
+    for (let k = 5; k < fields; k++) p = skip(b, p, end); // endOfSmlMsg
   }
+  if (kermitUsed && !s.holley) reject('crc', CRC_MISMATCH);
   if (lists === 0) reject('structure', 'SML file without a GetList response: it carries no readings');
   return { protocol: 'sml', meterId: s.meterId, time: s.time, values: s.values, security: PLAIN };
 }
