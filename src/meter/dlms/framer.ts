@@ -1,7 +1,9 @@
 // DLMS transports on a meter's customer interface, reassembled into APDUs:
 //  - wired M-Bus long frames (EN 13757-2): 68 L L 68 C A CI STSAP DTSAP
 //    <segment> CS 16. The CI field's low nibble numbers the segments, 0x10
-//    marks the last (Austrian Kaifa and Sagemcom meters, 2400 8E1).
+//    marks the last (Austrian Kaifa and Sagemcom meters, 2400 8E1). A frame
+//    whose CI says EN 13757-3 (0x72, 0x5B ...: the Siemens AMIS TD-3511 of
+//    Netz Oberösterreich) is handed on whole for the M-Bus decoder.
 //  - HDLC frame format type 3 (IEC 62056-46): 7E A0LL <dst> <src> <ctrl> HCS
 //    <info> FCS 7E, with the segmentation bit for APDUs that span frames, and
 //    the LLC header E6 E7 00 before the APDU.
@@ -15,23 +17,17 @@ import { DecodeError } from '../errors';
 import { Framer, MAX_TELEGRAM, type FrameSink } from '../framer';
 import { skipData } from './axdr';
 import { gloFrameLength } from './glo';
+import { CHECKSUM_MISMATCH, isApplicationCi, longFrame, MBUS_START, NOT_A_FRAME, PEEK, WAIT } from '../mbus/link';
 
 export type DlmsTransport = 'auto' | 'mbus' | 'hdlc' | 'apdu';
 
-const MBUS_START = 0x68;
-const MBUS_STOP = 0x16;
 const HDLC_FLAG = 0x7e;
 const GLO = 0xdb;
 const NOTIFICATION = 0x0f;
 
-/**
- * Outcome of looking at the front of the buffer: bytes used (> 0), WAIT for
- * the rest of a frame that has begun, PEEK when more bytes are needed to tell
- * whether one has begun, or NOT_A_FRAME.
- */
-const WAIT = 0;
-const NOT_A_FRAME = -1;
-const PEEK = -2;
+// Outcome of looking at the front of the buffer: bytes used (> 0), WAIT for
+// the rest of a frame that has begun, PEEK when more bytes are needed to tell
+// whether one has begun, or NOT_A_FRAME (as mbus/link.ts defines them).
 
 export class DlmsFramer extends Framer {
   private transport: DlmsTransport;
@@ -124,40 +120,31 @@ export class DlmsFramer extends Framer {
   // -- M-Bus ----------------------------------------------------------------
 
   private mbus(): number {
-    const buf = this.buf;
-    if (this.len < 4) return PEEK;
-    const l = buf[1];
-    if (buf[2] !== l || buf[3] !== MBUS_START) return NOT_A_FRAME;
-    // Sagemcom T210-D sends L modulo 256 for frames over 255 bytes: when the
-    // frame does not end where L says, it may end 256 bytes later.
-    for (let length = l; length <= l + 256; length += 256) {
-      const end = 4 + length;
-      if (this.len < end + 2) {
-        if (length > l && this.ending) break;
-        return WAIT;
-      }
-      if (length >= 3 && buf[end + 1] === MBUS_STOP && this.sum(4, end) === buf[end]) {
-        this.lock('mbus');
-        this.mbusSegment(buf.subarray(4, end));
-        return end + 2;
-      }
+    const n = longFrame(this.buf, this.len, this.ending);
+    if (n === WAIT || n === NOT_A_FRAME || n === PEEK) return n;
+    if (n < 0) {
+      this.sink.reject(new DecodeError('crc', CHECKSUM_MISMATCH));
+      return -n;
     }
-    this.sink.reject(new DecodeError('crc', 'M-Bus checksum mismatch: the frame was corrupted on the line'));
-    return Math.min(this.len, 4 + l + 2);
+    this.lock('mbus');
+    this.mbusFrame(n);
+    return n;
   }
 
-  private sum(start: number, end: number): number {
-    const b = this.buf;
-    let s = 0;
-    let i = start;
-    for (const end4 = end - 3; i < end4; i += 4) s += b[i] + b[i + 1] + b[i + 2] + b[i + 3];
-    for (; i < end; i++) s += b[i];
-    return s & 0xff;
-  }
-
-  /** C A CI STSAP DTSAP <segment>. */
-  private mbusSegment(frame: Uint8Array): void {
+  /**
+   * A verified long frame of n bytes at buf[0]: C A CI STSAP DTSAP <segment>,
+   * or an EN 13757-3 application frame (CI 0x72, 0x5B ...), which goes to the
+   * decoder whole.
+   */
+  private mbusFrame(n: number): void {
+    const frame = this.buf.subarray(4, n - 2);
     const ci = frame[2];
+    if (isApplicationCi(ci)) {
+      if (this.nextSegment > 0) this.sink.reject(new DecodeError('truncated', 'M-Bus segments missing: an APDU was not completed'));
+      this.reset();
+      this.deliver(this.buf.subarray(0, n));
+      return;
+    }
     if (ci > 0x1f || frame.length < 5) {
       this.sink.reject(new DecodeError('unsupported', `M-Bus frame with CI 0x${ci.toString(16)} carries no DLMS segment`));
       return;
