@@ -279,7 +279,8 @@ export class Simulation {
 
   /** Where the virtual meter's kind is at home: the device's and its household's time zone. */
   private get meterZone(): string {
-    return this.options.meter === 'dsmr' ? 'Europe/Amsterdam' : this.options.meter.startsWith('dlms') ? 'Europe/Vienna' : 'Europe/Berlin';
+    const m = this.options.meter;
+    return m === 'dsmr' ? 'Europe/Amsterdam' : m.startsWith('dlms') || m === 'mbus-amis' ? 'Europe/Vienna' : 'Europe/Berlin';
   }
 
   /** A device fresh out of the box is set up for the meter and the home network, as its owner would do in the portal. */
