@@ -6,6 +6,7 @@
 // values. Real captures from the shared vectors where one exists for the
 // path; the repository's own encoders (simulator/telegrams) where none does.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { concatAll, decodeAll } from './support/decode';
 import { bytesOf, keyOf, vectors, type Vector } from './support/vectors';
@@ -13,6 +14,7 @@ import { resealSml } from './support/mutate';
 import type { DecoderOptions } from '../src/meter/decoder';
 import type { RejectReason } from '../src/meter/errors';
 import { crc16Kermit } from '../src/codec/crc16';
+import { fromHex } from '../src/codec/bytes';
 import {
   cosemDateTime, dataNotification, gloCipher, hdlcFrames, mbusFrames, obis, octets, scalerUnit, struct, u16, u32, visible,
 } from '../simulator/telegrams/dlms';
@@ -110,6 +112,21 @@ describe('wired M-Bus long frames (DLMS over EN 13757-2)', () => {
       rejectsAndRecovers(options, good, flipped(good, good.length - 1, 0x02), ['crc'], /M-Bus checksum mismatch/);
     });
   });
+});
+
+describe('wired M-Bus long frames with the EN 13757-3 application layer (OMS mode 5: no tag, the checksum is all)', () => {
+  const amis = (JSON.parse(readFileSync(new URL('./vectors/mbus-oms.json', import.meta.url), 'utf8')) as { id: string; hex: string; key: string }[])
+    .find((x) => x.id === 'at-netzooe-siemens-td3511-automatica')!;
+  const good = fromHex(amis.hex)!;
+
+  for (const protocol of ['mbus', 'dlms'] as const) {
+    it(`${protocol}: a flipped ciphertext byte, checksum or stop byte is rejected, not decrypted to wrong digits`, () => {
+      const options: Options = { protocol, key: fromHex(amis.key), zone: 'Europe/Vienna' };
+      rejectsAndRecovers(options, good, flipped(good, 60), ['crc'], /M-Bus checksum mismatch/);
+      rejectsAndRecovers(options, good, flipped(good, -2), ['crc'], /M-Bus checksum mismatch/);
+      rejectsAndRecovers(options, good, flipped(good, -1, 0x40), ['crc'], /M-Bus checksum mismatch/);
+    });
+  }
 });
 
 describe('HDLC (IEC 62056-46): HCS and FCS', () => {
