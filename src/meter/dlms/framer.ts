@@ -12,7 +12,7 @@
 // 'auto' takes whichever it meets first and then stays with it, so that a
 // 0F or 68 inside a corrupted frame is not mistaken for the start of another.
 
-import { crc16X25 } from '../../codec/crc16';
+import { crc16X25Register } from '../../codec/crc16';
 import { DecodeError } from '../errors';
 import { Framer, MAX_TELEGRAM, type FrameSink } from '../framer';
 import { skipData } from './axdr';
@@ -63,23 +63,20 @@ export class DlmsFramer extends Framer {
     this.hdlcSegmented = false;
   }
 
-  private startsFrame(b: number): boolean {
-    if (this.hdlcOnly > 0) return b === HDLC_FLAG;
-    const t = this.transport;
-    if (b === MBUS_START) return t === 'auto' || t === 'mbus';
-    if (b === HDLC_FLAG) return t === 'auto' || t === 'hdlc';
-    if (b === GLO || b === NOTIFICATION) return t === 'auto' || t === 'apdu';
-    return false;
-  }
-
   protected scan(): void {
     while (this.len > 0) {
       const b = this.buf[0];
+      const t = this.transport;
       let used = NOT_A_FRAME;
-      if (this.startsFrame(b)) {
-        if (b === MBUS_START) used = this.mbus();
-        else if (b === HDLC_FLAG) used = this.hdlc();
-        else used = this.bare();
+      // Which transports may start here (inline: this runs for every byte between frames).
+      if (b === HDLC_FLAG) {
+        if (t === 'auto' || t === 'hdlc') used = this.hdlc();
+      } else if (this.hdlcOnly > 0) {
+        // inside an HDLC frame whose HCS failed: only a flag starts a frame
+      } else if (b === MBUS_START) {
+        if (t === 'auto' || t === 'mbus') used = this.mbus();
+      } else if (b === GLO || b === NOTIFICATION) {
+        if (t === 'auto' || t === 'apdu') used = this.bare();
       }
       this.partial = used === WAIT;
       if (used === WAIT || used === PEEK) {
@@ -88,18 +85,13 @@ export class DlmsFramer extends Framer {
       }
       if (used > 0) {
         this.consume(used);
-        this.hdlcOnly = 0;
+        if (this.hdlcOnly > 0) this.hdlcOnly = 0;
       } else {
         this.skip(1);
         if (this.hdlcOnly > 0) this.hdlcOnly--;
       }
     }
     this.partial = false;
-  }
-
-  /** Hands a complete APDU to the sink. */
-  private deliver(bytes: Uint8Array): void {
-    this.complete(bytes);
   }
 
   private lock(transport: DlmsTransport): void {
@@ -139,10 +131,10 @@ export class DlmsFramer extends Framer {
   private mbusFrame(n: number): void {
     const frame = this.buf.subarray(4, n - 2);
     const ci = frame[2];
-    if (isApplicationCi(ci)) {
+    if (ci > 0x1f && isApplicationCi(ci)) {
       if (this.nextSegment > 0) this.sink.reject(new DecodeError('truncated', 'M-Bus segments missing: an APDU was not completed'));
       this.reset();
-      this.deliver(this.buf.subarray(0, n));
+      this.complete(this.buf.subarray(0, n));
       return;
     }
     if (ci > 0x1f || frame.length < 5) {
@@ -163,7 +155,7 @@ export class DlmsFramer extends Framer {
     if (last) {
       const n = this.apduLen;
       this.reset();
-      this.deliver(this.apdu.subarray(0, n));
+      this.complete(this.apdu.subarray(0, n));
     } else this.nextSegment = (segment + 1) & 0x0f;
   }
 
@@ -191,9 +183,14 @@ export class DlmsFramer extends Framer {
     const hcs = p;
     const fcs = 1 + length - 2;
     const hasInfo = hcs + 2 < fcs;
+    // The FCS covers the header too: it continues from the HCS's register rather than running over the header again.
+    let register = 0xffff;
+    let from = 1;
     if (hasInfo) {
       if (this.len < hcs + 2) return PEEK;
-      if (crc16X25(buf, 1, hcs) !== (buf[hcs] | (buf[hcs + 1] << 8))) {
+      register = crc16X25Register(0xffff, buf, 1, hcs);
+      from = hcs;
+      if ((register ^ 0xffff) !== (buf[hcs] | (buf[hcs + 1] << 8))) {
         // A header in the shape of one whose check fails: a frame corrupted
         // on the line (or noise that looks like one). Its length is not to be
         // trusted, so resync byte by byte; but until its claimed end only an
@@ -206,7 +203,7 @@ export class DlmsFramer extends Framer {
     }
     // The closing flag is not awaited: the next frame's opening flag may be it.
     if (this.len < 1 + length) return WAIT;
-    if (crc16X25(buf, 1, fcs) !== (buf[fcs] | (buf[fcs + 1] << 8))) {
+    if ((crc16X25Register(register, buf, from, fcs) ^ 0xffff) !== (buf[fcs] | (buf[fcs + 1] << 8))) {
       this.hdlcCorrupted('HDLC frame check sequence mismatch: the frame was corrupted on the line');
       return 1 + length;
     }
@@ -214,18 +211,21 @@ export class DlmsFramer extends Framer {
     if (control >= fcs || !hasInfo) return 1 + length; // no information field: nothing to read
     const segmented = (format & 0x0800) !== 0;
     if (!this.hdlcSegmented) {
-      const llc = isLlc(buf, hcs + 2, fcs);
-      if (llc) this.hdlcLlc = true;
-      if (this.hdlcLost && this.hdlcLlc && !llc) {
-        // No LLC header where an APDU of this meter begins: the rest of the
-        // APDU whose earlier segment failed its check. Dropped to its end.
-        if (!segmented) {
-          this.hdlcLost = false;
-          this.sink.reject(new DecodeError('truncated', 'HDLC segments lost: the rest of an APDU whose earlier segment was corrupted is discarded'));
+      // Until the LLC header has been seen, and after a corrupted frame: does this APDU begin with it?
+      if (!this.hdlcLlc || this.hdlcLost) {
+        const llc = isLlc(buf, hcs + 2, fcs);
+        if (llc) this.hdlcLlc = true;
+        if (this.hdlcLost && this.hdlcLlc && !llc) {
+          // No LLC header where an APDU of this meter begins: the rest of the
+          // APDU whose earlier segment failed its check. Dropped to its end.
+          if (!segmented) {
+            this.hdlcLost = false;
+            this.sink.reject(new DecodeError('truncated', 'HDLC segments lost: the rest of an APDU whose earlier segment was corrupted is discarded'));
+          }
+          return 1 + length;
         }
-        return 1 + length;
+        this.hdlcLost = false;
       }
-      this.hdlcLost = false;
       this.apduLen = 0;
     }
     if (!this.append(buf.subarray(hcs + 2, fcs))) return 1 + length;
@@ -237,7 +237,7 @@ export class DlmsFramer extends Framer {
     const start = isLlc(this.apdu, 0, this.apduLen) ? 3 : 0;
     const n = this.apduLen;
     this.apduLen = 0;
-    this.deliver(this.apdu.subarray(start, n));
+    this.complete(this.apdu.subarray(start, n));
     return 1 + length;
   }
 
@@ -269,7 +269,7 @@ export class DlmsFramer extends Framer {
       if (n === 0) return this.len >= this.buf.length ? NOT_A_FRAME : WAIT;
     }
     this.lock('apdu');
-    this.deliver(buf.subarray(0, n));
+    this.complete(buf.subarray(0, n));
     return n;
   }
 }
