@@ -30,13 +30,15 @@ const MAX_EXTENSIONS = 10;
 /** Bytes of data by the DIF's low nibble (0x0D: a length byte follows; 0x0F: special functions). */
 const DATA_LENGTH = [0, 1, 2, 3, 4, 4, 6, 8, 0, 1, 2, 3, 4, -1, 6, -1];
 
-// What a record measures: its OBIS C for import (export is C + 1) and D.
-const ACTIVE_ENERGY = 1;
-const ACTIVE_POWER = 2;
-const REACTIVE_ENERGY = 3;
-const REACTIVE_POWER = 4;
-const VOLTAGE = 5;
-const CURRENT = 6;
+// What a record measures, and its OBIS code: C for import and for export (backward flow), D, and the unit.
+const ACTIVE_ENERGY = 0;
+const ACTIVE_POWER = 1;
+const REACTIVE_ENERGY = 2;
+const REACTIVE_POWER = 3;
+const VOLTAGE = 4;
+const CURRENT = 5;
+const o = (importC: number, exportC: number, d: string, unit: string) => ({ importC, exportC, d, unit });
+const OBIS_OF = [o(1, 2, '.8.', 'Wh'), o(1, 2, '.7.', 'W'), o(3, 4, '.8.', 'varh'), o(3, 4, '.7.', 'var'), o(32, 32, '.7.', 'V'), o(31, 31, '.7.', 'A')];
 
 /** Siemens (manufacturer SAM) marks its debit energy register (1-0:1.128.0) with the manufacturer-specific VIFE 04. */
 const SIEMENS = 0x4c2d;
@@ -224,32 +226,14 @@ function value(b: Uint8Array, dif: number, vif: number, vifes: number, at: numbe
   }
   const raw = number(b, coding, at, end);
   if (raw !== raw) return; // NaN: no data, or BCD with non-digits
-  const t = String(tariff);
-  let key: string;
-  let unit: string;
   if (debit) {
-    key = '1-0:1.128.0';
-    unit = 'Wh';
-  } else if (kind === ACTIVE_ENERGY) {
-    key = (backward ? '1-0:2.8.' : '1-0:1.8.') + t;
-    unit = 'Wh';
-  } else if (kind === ACTIVE_POWER) {
-    key = (backward ? '1-0:2.7.' : '1-0:1.7.') + t;
-    unit = 'W';
-  } else if (kind === REACTIVE_ENERGY) {
-    key = (backward ? '1-0:4.8.' : '1-0:3.8.') + t;
-    unit = 'varh';
-  } else if (kind === REACTIVE_POWER) {
-    key = (backward ? '1-0:4.7.' : '1-0:3.7.') + t;
-    unit = 'var';
-  } else if (kind === VOLTAGE) {
-    key = '1-0:32.7.0';
-    unit = 'V';
-  } else {
-    key = '1-0:31.7.0';
-    unit = 'A';
+    s.values['1-0:1.128.0'] = { value: scale(raw, exp), unit: 'Wh' };
+    return;
   }
-  s.values[key] = { value: scale(raw, exp), unit };
+  const k = OBIS_OF[kind];
+  // Voltage and current carry no tariff; export (backward flow) is its own OBIS C.
+  const key = '1-0:' + (backward ? k.exportC : k.importC) + k.d + (kind >= VOLTAGE ? 0 : tariff);
+  s.values[key] = { value: scale(raw, exp), unit: k.unit };
 }
 
 /** The record's number: signed little-endian integers, 32-bit reals, BCD (a leading F digit is a minus sign). */
