@@ -15,7 +15,7 @@ import { fromHex, toHex } from '../src/codec/bytes';
 import { DEFAULT_TAF, validTaf, type TafSettings } from '../src/taf/settings';
 import { describeLog } from './log';
 
-export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
+export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc|mbus-amis] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
                 [--from ISO] [--days N | --until ISO] [--speed N|max] [--portal-port P]
                 [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE] [--live-push S]
                 [--fault SPEC]... [--meter-log FILE] [--report FILE]

@@ -5,13 +5,17 @@
 //    register), encrypted with OMS security mode 5 (AES-128-CBC) under the
 //    customer's key, the access number rising by one per frame; 9600 8E1 on
 //    the M-Bus customer interface.
-// The real meter waits for an E5 acknowledgement after each frame; this one
-// sends regardless, as the gateway only listens.
+// As the real meter, it searches for its reader with SND_NKE first and waits
+// for the gateway's E5 after each frame, repeating a frame that gets none
+// (mbus-master.ts): a gateway that does not answer gets no readings.
 
 import type { Power } from '../household';
 import { isSummerTime, toLocal } from '../../src/time/zone';
 import { dateTimeI, encodeRecords, mbusApplicationFrame, TD3511, type MbusRecord } from '../telegrams/mbus';
 import { quantise, VirtualMeter, type HouseholdModelLike, type MeterState, type Telegram, type TruthValue } from './meter';
+import { MbusMaster } from './mbus-master';
+import type { SerialLine } from '../../hosts/sim/serial';
+import type { Scheduler } from '../world/scheduler';
 
 const ZONE = 'Europe/Vienna';
 
@@ -21,10 +25,25 @@ export class AmisMbusMeter extends VirtualMeter {
   readonly line = { baud: 9600, dataBits: 8 as const, parity: 'even' as const, stopBits: 1 as const, inverted: false };
   readonly cadence = 1000;
   private readonly key: Uint8Array;
+  /** The link layer, once the meter is wired to a line. */
+  link: MbusMaster | null = null;
 
   constructor(household: HouseholdModelLike, state: MeterState | null, start: number, key: Uint8Array) {
     super(household, state, start);
     this.key = key;
+  }
+
+  connect(line: SerialLine, scheduler: Scheduler): void {
+    this.link = new MbusMaster(line, scheduler);
+  }
+
+  /** A new frame only when a reader has answered the search and the last frame was acknowledged (or given up). */
+  send(t: number, line: SerialLine): Telegram | null {
+    if (!this.link) return super.send(t, line);
+    if (!this.link.ready(t)) return null;
+    const telegram = this.emit(t);
+    this.link.sendData(telegram.bytes, t);
+    return telegram;
   }
 
   protected encode(t: number, power: Power): Telegram {

@@ -37,6 +37,8 @@ export interface DecoderOptions {
 export interface DecodeSink {
   reading(reading: Reading, telegram: Uint8Array): void;
   rejected(error: DecodeError, telegram: Uint8Array | null): void;
+  /** The meter waits for a confirmation of the frame just checked (M-Bus E5, see FrameSink.confirm). */
+  confirm?(): void;
 }
 
 export interface TelegramContext {
@@ -93,6 +95,7 @@ export class MeterDecoder {
         sink.reading(reading, telegram);
       },
       reject: (error) => sink.rejected(error, null),
+      confirm: sink.confirm ? () => sink.confirm?.() : undefined,
     };
     switch (options.protocol) {
       case 'sml': this.framer = new SmlFramer(frames); break;

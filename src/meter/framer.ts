@@ -17,6 +17,12 @@ export interface FrameSink {
   frame(bytes: Uint8Array): void;
   /** A telegram that was found and could not be completed. */
   reject(error: DecodeError): void;
+  /**
+   * A link-layer frame whose sender waits for a confirmation (M-Bus SND_NKE
+   * and SND_UD: the gateway answers E5) passed its checks. Framers of
+   * protocols whose meters expect nothing never call it.
+   */
+  confirm?(): void;
 }
 
 export abstract class Framer {
@@ -125,6 +131,13 @@ export abstract class Framer {
     } finally {
       this.consume(n);
     }
+  }
+
+  /** The frame at the front passed its checks and its sender waits for a confirmation: given unless the UART flagged some of its bytes. */
+  protected confirm(): boolean {
+    if (this.taintedChunk || this.taintedOpen) return false;
+    this.sink.confirm?.();
+    return true;
   }
 
   /** A complete telegram: to the sink, unless the UART flagged some of its bytes. */

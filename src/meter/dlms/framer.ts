@@ -17,7 +17,7 @@ import { DecodeError } from '../errors';
 import { Framer, MAX_TELEGRAM, type FrameSink } from '../framer';
 import { skipData } from './axdr';
 import { gloFrameLength } from './glo';
-import { CHECKSUM_MISMATCH, isApplicationCi, longFrame, MBUS_START, NOT_A_FRAME, PEEK, WAIT } from '../mbus/link';
+import { CHECKSUM_MISMATCH, ConfirmedFrame, isApplicationCi, isSndUd, longFrame, MBUS_SHORT_START, MBUS_START, NOT_A_FRAME, PEEK, sndNke, WAIT } from '../mbus/link';
 
 export type DlmsTransport = 'auto' | 'mbus' | 'hdlc' | 'apdu';
 
@@ -45,6 +45,8 @@ export class DlmsFramer extends Framer {
   private hdlcLlc = false;
   /** An HDLC frame failed its check: frames without the LLC header that follow are the rest of its APDU. */
   private hdlcLost = false;
+  /** The last EN 13757-3 SND_UD confirmed (a TD-3511 read by the dlms setting); DLMS push meters expect no E5. */
+  private readonly confirmed = new ConfirmedFrame();
 
   constructor(sink: FrameSink, transport: DlmsTransport = 'auto', capacity = MAX_TELEGRAM) {
     super(sink, capacity);
@@ -75,6 +77,16 @@ export class DlmsFramer extends Framer {
         // inside an HDLC frame whose HCS failed: only a flag starts a frame
       } else if (b === MBUS_START) {
         if (t === 'auto' || t === 'mbus') used = this.mbus();
+      } else if (b === MBUS_SHORT_START) {
+        // A TD-3511 searching for its reader (SND_NKE): confirmed, and counted with the bytes between frames.
+        if (t === 'auto' || t === 'mbus') {
+          used = sndNke(this.buf, this.len);
+          if (used > 0) {
+            if (this.confirm()) this.confirmed.reset();
+            this.skip(used);
+            continue;
+          }
+        }
       } else if (b === GLO || b === NOTIFICATION) {
         if (t === 'auto' || t === 'apdu') used = this.bare();
       }
@@ -134,6 +146,8 @@ export class DlmsFramer extends Framer {
     if (ci > 0x1f && isApplicationCi(ci)) {
       if (this.nextSegment > 0) this.sink.reject(new DecodeError('truncated', 'M-Bus segments missing: an APDU was not completed'));
       this.reset();
+      // Confirmed as the M-Bus framer does (mbus/framer.ts): a repeat of the last one confirmed is not decoded again.
+      if (isSndUd(frame[0]) && this.confirm() && this.confirmed.repeated(this.buf, n)) return;
       this.complete(this.buf.subarray(0, n));
       return;
     }

@@ -65,3 +65,68 @@ export const CHECKSUM_MISMATCH = 'M-Bus checksum mismatch: the frame was corrupt
 export function isApplicationCi(ci: number): boolean {
   return ci === 0x72 || ci === 0x7a || ci === 0x78 || ci === 0x5b || ci === 0x5a || ci === 0x51;
 }
+
+// -- Link-layer control (EN 13757-2, after IEC 60870-5-2) ---------------------
+// A meter that sends as master (the TD-3511 on its customer interface) waits
+// for the single character E5 after each SND_NKE and SND_UD, and repeats the
+// frame, with the same frame count bit, when none comes in time. Only a frame
+// that passed its checks is acknowledged: no E5 is how the meter learns that
+// a frame was corrupted.
+
+export const MBUS_SHORT_START = 0x10;
+/** The single-character acknowledgement. */
+export const MBUS_ACK = 0xe5;
+/** C field of SND_NKE (link reset): PRM set, function 0. */
+export const SND_NKE = 0x40;
+/** C field bits: PRM (from the master), FCB (frame count bit), FCV (the FCB is valid), the function code. */
+const C_FUNCTION = 0x4f;
+const C_SND_UD = 0x43; // 0x53 / 0x73 with FCV, 0x43 / 0x63 without
+export const C_FCB = 0x20;
+export const C_FCV = 0x10;
+
+/** True when a long frame's C field is SND_UD (send user data, to be confirmed with E5). */
+export function isSndUd(c: number): boolean {
+  return (c & C_FUNCTION) === C_SND_UD;
+}
+
+/**
+ * Looks for a SND_NKE short frame 10 40 A CS 16 at b[0]: returns 5 when it is
+ * whole and its checksum (C + A) and stop byte verify, PEEK while fewer than
+ * five bytes are there, NOT_A_FRAME otherwise. Other short frames (REQ_UD2, a
+ * master's request) ask nothing of a gateway that only listens.
+ */
+export function sndNke(b: Uint8Array, len: number): number {
+  if (len < 5) return len > 1 && b[1] !== SND_NKE ? NOT_A_FRAME : PEEK;
+  return b[1] === SND_NKE && ((b[1] + b[2]) & 0xff) === b[3] && b[4] === MBUS_STOP ? 5 : NOT_A_FRAME;
+}
+
+/**
+ * What the link layer remembers of the last SND_UD it confirmed, so that a
+ * repeat of it (the meter missed the E5) is confirmed again and not decoded a
+ * second time: the repeat carries the same frame count bit and the same
+ * bytes. SND_NKE forgets it, as it resets the frame count bit.
+ */
+export class ConfirmedFrame {
+  private readonly last = new Uint8Array(4 + 255 + 2);
+  private lastLen = 0;
+
+  /** True when this verified SND_UD is a repeat of the last one confirmed; else it becomes the last one. */
+  repeated(b: Uint8Array, n: number): boolean {
+    const c = b[4];
+    const last = this.last;
+    if (n === this.lastLen && (c & C_FCV) !== 0 && c === last[4]) {
+      let i = 0;
+      while (i < n && b[i] === last[i]) i++;
+      if (i === n) return true;
+    }
+    if (n <= last.length && (c & C_FCV) !== 0) {
+      last.set(b.subarray(0, n));
+      this.lastLen = n;
+    } else this.lastLen = 0;
+    return false;
+  }
+
+  reset(): void {
+    this.lastLen = 0;
+  }
+}
