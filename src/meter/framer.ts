@@ -133,6 +133,15 @@ export abstract class Framer {
     }
   }
 
+  /**
+   * The telegram in progress was dropped whole (a corrupted frame): the UART's
+   * flag on its bytes has done its work and must not hold against what
+   * follows (a SND_NKE to confirm, the meter's repeat).
+   */
+  protected dropped(): void {
+    this.taintedOpen = false;
+  }
+
   /** The frame at the front passed its checks and its sender waits for a confirmation: given unless the UART flagged some of its bytes. */
   protected confirm(): boolean {
     if (this.taintedChunk || this.taintedOpen) return false;

@@ -128,6 +128,7 @@ export class DlmsFramer extends Framer {
     if (n === WAIT || n === NOT_A_FRAME || n === PEEK) return n;
     if (n < 0) {
       this.sink.reject(new DecodeError('crc', CHECKSUM_MISMATCH));
+      if (this.nextSegment < 0) this.dropped(); // no APDU in progress that the flag still holds against
       return -n;
     }
     this.lock('mbus');

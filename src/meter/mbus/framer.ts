@@ -54,6 +54,7 @@ export class MbusFramer extends Framer {
       } else if (used < NOT_A_FRAME) {
         this.sink.reject(new DecodeError('crc', CHECKSUM_MISMATCH));
         this.consume(-used); // a frame, if a corrupted one: not noise between frames
+        this.dropped();
       } else this.skip(1);
     }
     this.partial = false;

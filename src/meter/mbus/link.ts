@@ -19,8 +19,9 @@ export const PEEK = -2; // more bytes are needed to tell
  * bytes (as its L field says) are to be dropped.
  *
  * Sagemcom T210-D sends L modulo 256 for frames over 255 bytes: when the frame
- * does not end where L says, it may end 256 bytes later. Either way the
- * checksum and the stop byte decide; `ending`: no more bytes will come.
+ * does not end where L says, it may end 256 bytes later (not tried for
+ * EN 13757-3 frames). Either way the checksum and the stop byte decide;
+ * `ending`: no more bytes will come.
  */
 export function longFrame(b: Uint8Array, len: number, ending: boolean): number {
   if (len < 4) return PEEK;
@@ -33,6 +34,10 @@ export function longFrame(b: Uint8Array, len: number, ending: boolean): number {
       return WAIT;
     }
     if (length >= 3 && b[end + 1] === MBUS_STOP && checksum(b, 4, end) === b[end]) return end + 2;
+    // EN 13757-3 frames state their length (the quirk is Sagemcom's, on DLMS
+    // segments): a corrupted one is dropped now rather than after 256 more
+    // bytes, which a meter waiting for its E5 would never send.
+    if (isApplicationCi(b[6])) break;
   }
   return -Math.min(len, 4 + l + 2);
 }
