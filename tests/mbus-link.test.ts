@@ -208,6 +208,12 @@ describe('confirming the public AMIS captures', () => {
       const reset = confirmations(protocol, good.key, [{ bytes: frame }, { bytes: SND_NKE_240 }, { bytes: frame }]);
       expect(reset.confirmed).toBe(3);
       expect(reset.readings).toHaveLength(2);
+      // Without a listener (smgw decode of a capture) no E5 goes out, so nothing can be the answer to a missed one.
+      const offline: Reading[] = [];
+      const d = new MeterDecoder({ protocol, key: fromHex(good.key), crypto: nodeCrypto, zone: 'Europe/Vienna' }, { reading: (x) => offline.push(x), rejected: () => undefined });
+      d.push(Uint8Array.from([...frame, ...frame]));
+      d.close();
+      expect(offline).toHaveLength(2);
     });
 
     it(`${protocol}: the same confirmations byte by byte as in one chunk`, () => {

@@ -142,10 +142,16 @@ export abstract class Framer {
     this.taintedOpen = false;
   }
 
-  /** The frame at the front passed its checks and its sender waits for a confirmation: given unless the UART flagged some of its bytes. */
+  /**
+   * The frame at the front passed its checks and its sender waits for a
+   * confirmation: given, unless the UART flagged some of its bytes. True when
+   * it was given: only then can a repeat of the frame be the meter's answer to
+   * a confirmation it missed.
+   */
   protected confirm(): boolean {
-    if (this.taintedChunk || this.taintedOpen) return false;
-    this.sink.confirm?.();
+    // Without a listener nothing is sent back (smgw decode of a capture), and nothing is taken for a repeat either.
+    if (!this.sink.confirm || this.taintedChunk || this.taintedOpen) return false;
+    this.sink.confirm();
     return true;
   }
 
