@@ -7,13 +7,13 @@ import { parseArgs } from 'node:util';
 import { fromHex } from '../src/codec/bytes';
 import { MeterDecoder } from '../src/meter/decoder';
 import { readingJson } from '../src/meter/format';
-import { PROTOCOLS, type Protocol } from '../src/meter/reading';
+import { TELEGRAM_PROTOCOLS, type TelegramProtocol } from '../src/meter/reading';
 import { isKnownZone, DEFAULT_ZONE } from '../src/time/zone';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { fail, parseKey } from './usage';
 import { distFile } from './paths';
 
-export const DECODE_USAGE = `usage: smgw decode --protocol <sml|d0|dsmr|dlms> [--key HEX] [--auth-key HEX]
+export const DECODE_USAGE = `usage: smgw decode --protocol <sml|d0|dsmr|dlms|mbus> [--key HEX] [--auth-key HEX]
                    [--format raw|hex] [--engine node|xs] [--stats] [--tz ZONE]
                    [--transport auto|mbus|hdlc|apdu] [FILE|-]`;
 
@@ -36,7 +36,7 @@ function readInput(file: string | undefined, format: string): Uint8Array {
   return bytes;
 }
 
-function decodeOnNode(protocol: Protocol, input: Uint8Array, o: Record<string, string | undefined>, stats: boolean): Outcome {
+function decodeOnNode(protocol: TelegramProtocol, input: Uint8Array, o: Record<string, string | undefined>, stats: boolean): Outcome {
   const out: Outcome = { lines: [], errors: [], stats: [] };
   const meter = new MeterDecoder(
     {
@@ -108,8 +108,8 @@ export async function decodeCommand(argv: string[]): Promise<number> {
       transport: { type: 'string', default: 'auto' },
     },
   });
-  const protocol = values.protocol as Protocol;
-  if (!PROTOCOLS.includes(protocol)) fail(`--protocol must be one of ${PROTOCOLS.join(', ')}`);
+  const protocol = values.protocol as TelegramProtocol;
+  if (!TELEGRAM_PROTOCOLS.includes(protocol)) fail(`--protocol must be one of ${TELEGRAM_PROTOCOLS.join(', ')}`);
   if (values.format !== 'raw' && values.format !== 'hex') fail('--format must be raw or hex');
   if (values.engine !== 'node' && values.engine !== 'xs') fail('--engine must be node or xs');
   if (!isKnownZone(values.tz!)) fail(`unknown time zone ${values.tz} (e.g. Europe/Berlin, Europe/Vienna)`);

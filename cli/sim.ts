@@ -19,7 +19,7 @@ import type { ReleaseKey } from '../src/ota/release-keys';
 import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 
-export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
+export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc|mbus-amis] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
                 [--from ISO] [--days N | --until ISO] [--speed N|max] [--portal-port P]
                 [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE] [--live-push S]
                 [--mqtt embedded|mqtt(s)://HOST:PORT]

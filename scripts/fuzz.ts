@@ -6,17 +6,19 @@
 // Three kinds of mutation: raw (bit flips, insertions, deletions, cuts: most
 // stop at a checksum), resealed (the same, with SML/DSMR/HDLC/M-Bus checksums
 // fixed afterwards so that corrupt content reaches the parsers), and, for
-// encrypted DLMS, plaintext (the APDU decrypted, mutated and encrypted again).
+// encrypted DLMS and EN 13757-3 M-Bus (OMS mode 5), plaintext (the APDU or
+// the records decrypted, mutated and encrypted again, checksum and all).
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createDecipheriv } from 'node:crypto';
 import { fromHex } from '../src/codec/bytes';
 import { MeterDecoder } from '../src/meter/decoder';
-import type { Protocol } from '../src/meter/reading';
+import type { TelegramProtocol } from '../src/meter/reading';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { installNodeText } from '../hosts/sim/text';
 import { gloCipher } from '../simulator/telegrams/dlms';
+import { mbusApplicationFrame } from '../simulator/telegrams/mbus';
 import { mutate, prng, resealDsmr, resealHdlc, resealMbus, resealSml, type Random } from '../tests/support/mutate';
 import type { Vector } from '../tests/support/vectors';
 
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     frames: { type: 'string', default: '100000' },
     seed: { type: 'string', default: '1' },
     vectors: { type: 'string', default: '../shared/vectors/public.json' },
+    'mbus-vectors': { type: 'string', default: 'tests/vectors/mbus-oms.json' },
   },
 });
 const FRAMES = Number(values.frames);
@@ -41,13 +44,37 @@ interface Tally {
   firstCrash: string | null;
 }
 
-const vectors = (JSON.parse(readFileSync(values.vectors!, 'utf8')) as Vector[]).filter((v) => !v.expectError);
+const vectors = [values.vectors!, values['mbus-vectors']!].flatMap((file) => (JSON.parse(readFileSync(file, 'utf8')) as Vector[]).filter((v) => !v.expectError));
 
-function reseal(protocol: Protocol, b: Uint8Array): Uint8Array {
+function reseal(protocol: TelegramProtocol, b: Uint8Array): Uint8Array {
   if (protocol === 'sml') return resealSml(b);
   if (protocol === 'dsmr') return resealDsmr(b);
   if (protocol === 'dlms') return b[0] === 0x68 ? resealMbus(b) : resealHdlc(b);
+  if (protocol === 'mbus') return resealMbus(b);
   return b;
+}
+
+/** An OMS mode 5 frame (long header) with its records decrypted, mutated and encrypted again under the same header. */
+function recordsMutation(v: Vector, b: Uint8Array, r: Random): Uint8Array | null {
+  if (!v.key || b.length < 9 + 12 + 16 || (b[6] !== 0x5b && b[6] !== 0x72)) return null;
+  const code = b[11] | (b[12] << 8);
+  const manufacturer = String.fromCharCode(((code >> 10) & 0x1f) + 64, ((code >> 5) & 0x1f) + 64, (code & 0x1f) + 64);
+  const blocks = (b[18] >> 4) & 0x0f;
+  if (blocks === 0 || 19 + 16 * blocks > b.length - 2) return null;
+  const iv = Uint8Array.from([b[11], b[12], ...b.subarray(7, 11), b[13], b[14], ...new Array(8).fill(b[15])]);
+  const d = createDecipheriv('aes-128-cbc', fromHex(v.key)!, iv);
+  d.setAutoPadding(false);
+  const plain = new Uint8Array(Buffer.concat([d.update(b.subarray(19, 19 + 16 * blocks)), d.final()]));
+  const id = Buffer.from(b.subarray(7, 11)).reverse().toString('hex');
+  try {
+    return mbusApplicationFrame(
+      { id, manufacturer, version: b[13], medium: b[14], access: b[15], status: b[16] },
+      [...mutate(plain.subarray(2), r)],
+      { key: fromHex(v.key)!, control: b[4], address: b[5], ci: b[6] },
+    );
+  } catch {
+    return null; // grew past one frame: take a raw mutation instead
+  }
 }
 
 /** Finds the general-glo-ciphering APDU in a frame (bare, behind the HDLC LLC or an M-Bus header). */
@@ -78,7 +105,7 @@ function plaintextMutation(v: Vector, b: Uint8Array, r: Random): Uint8Array | nu
   return gloCipher(mutate(plain, r), { systemTitle, frameCounter, key: fromHex(v.key)!, securityControl: 0x20 });
 }
 
-function run(protocol: Protocol): Tally {
+function run(protocol: TelegramProtocol): Tally {
   const tally: Tally = { accepted: 0, rejected: new Map(), crashed: 0, slowest: 0, firstCrash: null };
   const pool = vectors.filter((v) => v.protocol === protocol);
   const decoders = pool.map((v) => {
@@ -105,6 +132,7 @@ function run(protocol: Protocol): Tally {
     const strategy = r();
     let frame: Uint8Array;
     if (protocol === 'dlms' && v.key && strategy < 0.3) frame = plaintextMutation(v, original, r) ?? mutate(original, r);
+    else if (protocol === 'mbus' && strategy < 0.3) frame = recordsMutation(v, original, r) ?? mutate(original, r);
     else if (strategy < 0.65) frame = reseal(protocol, mutate(original, r));
     else frame = mutate(original, r);
     const { decoder, take } = decoders[k];
@@ -133,7 +161,7 @@ const started = performance.now();
 let crashed = 0;
 console.log(`fuzzing ${FRAMES.toLocaleString('en-US')} mutated frames per protocol, seed ${SEED}\n`);
 console.log('protocol  accepted  rejected  crashed  slowest frame  rejected by reason');
-for (const protocol of ['sml', 'd0', 'dsmr', 'dlms'] as Protocol[]) {
+for (const protocol of ['sml', 'd0', 'dsmr', 'dlms', 'mbus'] as TelegramProtocol[]) {
   const t = run(protocol);
   crashed += t.crashed;
   const rejected = [...t.rejected.values()].reduce((a, b) => a + b, 0);

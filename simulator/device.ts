@@ -230,7 +230,7 @@ export const nodeEngine: Engine = async (world, boot) => {
 
 /** The counters of a boot that ended before its status could be read (it died while starting). */
 const NO_STATUS: DeviceStatus = {
-  line: { bytes: 0, lineErrors: 0, telegrams: 0, readings: 0, rejected: {}, lastByteAt: -1, lastTelegramAt: -1, lastReadingAt: -1, lastError: null },
+  line: { bytes: 0, lineErrors: 0, telegrams: 0, readings: 0, rejected: {}, lastByteAt: -1, lastTelegramAt: -1, lastReadingAt: -1, lastError: null, acknowledged: 0 },
   silences: [],
 };
 

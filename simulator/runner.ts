@@ -11,6 +11,8 @@ import { derive } from './world/random';
 import { HouseholdModel, type Site } from './household';
 import { createMeter, meterKey, protocolOf, type MeterKind } from './meters/index';
 import type { MeterSample, MeterState, VirtualMeter } from './meters/meter';
+import { AmisMbusMeter } from './meters/mbus-meters';
+import type { MbusLinkStats } from './meters/mbus-master';
 import { parseFault, type Fault } from './faults';
 import { SimDevice, nodeEngine, type DeviceStatus, type DeviceWorld, type Engine, type BootRecord } from './device';
 import { SerialLine } from '../hosts/sim/serial';
@@ -143,7 +145,9 @@ export interface SimReport {
     lost: number;
   };
   readings: number;
-  line: { bytesSent: number; bytesReceived: number; bitErrors: number; flaggedChunks: number };
+  line: { bytesSent: number; bytesReceived: number; bitErrors: number; flaggedChunks: number; bytesWritten: number };
+  /** A meter that sends as M-Bus master (mbus-amis): its searches, the E5 it got, the frames it repeated or gave up. */
+  mbusLink?: MbusLinkStats;
   boots: { at: string; cause: string }[];
   crashes: number;
   silences: { from: string; to: string | null }[];
@@ -260,6 +264,7 @@ export class Simulation {
     this.meter = createMeter(options.meter, household, saved?.meterState ?? null, this.from, key, this.site);
     this.lineSettings = options.serial?.baud ? { ...this.meter.line, baud: options.serial.baud } : this.meter.line;
     const line = new SerialLine(this.scheduler, this.meter.connector, this.lineSettings, derive(options.seed, 'line'), options.serial?.fifo);
+    this.meter.connect(line, this.scheduler);
     const network = new NetworkWorld(this.scheduler);
     const realPorts = new Map<number, number>();
     if (options.portalPort !== undefined) realPorts.set(80, options.portalPort);
@@ -297,7 +302,8 @@ export class Simulation {
 
   /** Where the virtual meter's kind is at home: the device's and its household's time zone. */
   private get meterZone(): string {
-    return this.options.meter === 'dsmr' ? 'Europe/Amsterdam' : this.options.meter.startsWith('dlms') ? 'Europe/Vienna' : 'Europe/Berlin';
+    const m = this.options.meter;
+    return m === 'dsmr' ? 'Europe/Amsterdam' : m.startsWith('dlms') || m === 'mbus-amis' ? 'Europe/Vienna' : 'Europe/Berlin';
   }
 
   /** A device fresh out of the box is set up for the meter and the home network, as its owner would do in the portal. */
@@ -389,15 +395,16 @@ export class Simulation {
     if (logFile) writeFileSync(logFile, '');
     const tick = (t: number) => {
       if (!this.isSilent(t)) {
-        const telegram = this.meter.emit(t);
-        this.world.lines[0].transmit(telegram.bytes, t);
-        this.earlierTelegram = this.lastTelegram;
-        this.lastTelegram = telegram.bytes;
-        this.sent++;
-        for (const l of this.sampleListeners) l(telegram.truth);
-        if (logFile) {
-          buffered.push(JSON.stringify({ time: isoUtc(t), values: telegram.truth.values }) + '\n');
-          if (buffered.length >= 1000) flush();
+        const telegram = this.meter.send(t, this.world.lines[0]);
+        if (telegram) {
+          this.earlierTelegram = this.lastTelegram;
+          this.lastTelegram = telegram.bytes;
+          this.sent++;
+          for (const l of this.sampleListeners) l(telegram.truth);
+          if (logFile) {
+            buffered.push(JSON.stringify({ time: isoUtc(t), values: telegram.truth.values }) + '\n');
+            if (buffered.length >= 1000) flush();
+          }
         }
       }
       const next = t + cadence;
@@ -621,7 +628,8 @@ export class Simulation {
       speedup: simulatedSeconds / Math.max(wallSeconds, 1e-3),
       telegrams: { sent: this.sent, seen, decoded: readings, rejected, lost: Math.max(0, this.sent - seen) },
       readings,
-      line: { bytesSent: line.bytesSent, bytesReceived, bitErrors: line.bitErrors, flaggedChunks: flagged },
+      line: { bytesSent: line.bytesSent, bytesReceived, bitErrors: line.bitErrors, flaggedChunks: flagged, bytesWritten: line.bytesWritten },
+      ...(this.meter instanceof AmisMbusMeter && this.meter.link ? { mbusLink: { ...this.meter.link.stats } } : {}),
       boots: this.device.boots.map((b) => ({ at: isoUtc(b.at), cause: b.cause })),
       crashes: this.device.crashes.length,
       silences,

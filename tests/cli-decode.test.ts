@@ -1,7 +1,7 @@
 // `smgw decode` as a user runs it: the bundled command, a real process.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,18 @@ describe('smgw decode', () => {
     expect(r.stderr.toLowerCase()).not.toContain(v.key!.toLowerCase());
   });
 
+  it('reads EN 13757-3 M-Bus with --protocol mbus, and with --protocol dlms by its CI field', () => {
+    const amis = JSON.parse(readFileSync(new URL('./vectors/mbus-oms.json', import.meta.url), 'utf8'))[0] as { hex: string; key: string };
+    for (const protocol of ['mbus', 'dlms']) {
+      const r = smgw(['decode', '--protocol', protocol, '--format', 'hex', '--key', amis.key, file('amis.hex', amis.hex)]);
+      expect(r.stderr).toBe('');
+      const line = JSON.parse(r.stdout);
+      expect(line.protocol).toBe('mbus');
+      expect(line.values['1-0:1.8.0']).toEqual({ value: 9295305, unit: 'Wh' });
+      expect(line.time).toBe('2018-04-16T10:34:02Z');
+    }
+  });
+
   it('says so when no telegram is found', () => {
     const r = smgw(['decode', '--protocol', 'dsmr', '-'], 'hello world\n');
     expect(r.status).toBe(1);
@@ -58,7 +70,7 @@ describe('smgw decode', () => {
 
   it('refuses malformed arguments with status 2', () => {
     for (const [args, message] of [
-      [['decode', '--protocol', 'mbus'], /--protocol must be one of/],
+      [['decode', '--protocol', 'modbus'], /--protocol must be one of/], // (mbus is one now: EN 13757-3)
       [['decode', '--protocol', 'dlms', '--key', 'abc'], /--key must be 32 hex digits/],
       [['decode', '--protocol', 'sml', '--format', 'base64'], /--format must be raw or hex/],
       [['decode', '--protocol', 'sml', '--tz', 'Mars/Olympus'], /unknown time zone/],

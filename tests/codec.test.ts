@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc16Arc, crc16Kermit, crc16X25 } from '../src/codec/crc16';
+import { crc16Arc, crc16Kermit, crc16X25, crc16X25Register, crc16X25Within } from '../src/codec/crc16';
 import { fromHex, latin1, portableLatin1, readInt, toHex } from '../src/codec/bytes';
 import { installNodeText } from '../hosts/sim/text';
 import { parseDecimal, scale } from '../src/codec/decimal';
@@ -17,6 +17,18 @@ describe('CRC-16 variants (catalogue check values over "123456789")', () => {
   it('X-25 is 0x906E', () => expect(crc16X25(check, 0, 9)).toBe(0x906e));
   it('KERMIT is 0x2189', () => expect(crc16Kermit(check, 0, 9)).toBe(0x2189));
   it('ARC is 0xBB3D', () => expect(crc16Arc(check, 0, 9)).toBe(0xbb3d));
+
+  it('X-25 of a range follows from the registers of one run through it, for every length up to 4 KB', () => {
+    const b = Uint8Array.from({ length: 4200 }, (_, i) => (i * 151 + 7) & 0xff);
+    expect(crc16X25Register(0xffff, check, 0, 9) ^ 0xffff).toBe(0x906e);
+    for (let length = 0; length <= 4096; length += length < 64 ? 1 : 61) {
+      const start = length % 97;
+      const before = crc16X25Register(0xffff, b, 0, start);
+      const after = crc16X25Register(before, b, start, start + length);
+      expect(crc16X25Within(before, after, length), String(length)).toBe(crc16X25(b, start, start + length));
+      expect(crc16X25Register(after, b, start + length, 4200) ^ 0xffff).toBe(crc16X25(b, 0, 4200));
+    }
+  });
 });
 
 describe('bytes', () => {

@@ -9,9 +9,9 @@ import { build } from 'esbuild';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { XsWorker } from '../hosts/xsnap/worker';
 import { CryptoHost } from '../hosts/xsnap/crypto-host';
-import { toHex } from '../src/codec/bytes';
+import { fromHex, toHex } from '../src/codec/bytes';
 import { ChainVerifier } from '../src/store/event-chain';
-import { PBKDF2_VECTORS, SHA256_VECTORS } from './support/crypto-vectors';
+import { CBC_VECTORS, PBKDF2_VECTORS, SHA256_VECTORS } from './support/crypto-vectors';
 import { eventsOf, logWithEvents } from './support/events';
 
 describe('crypto port on Node (node:crypto)', () => {
@@ -21,6 +21,17 @@ describe('crypto port on Node (node:crypto)', () => {
     const a = nodeCrypto.random(32);
     expect(a).toHaveLength(32);
     expect(toHex(a)).not.toBe(toHex(nodeCrypto.random(32)));
+  });
+
+  it('decrypts the NIST AES-128-CBC vectors without padding, and refuses partial blocks', () => {
+    for (const v of CBC_VECTORS) {
+      const key = nodeCrypto.importKey(fromHex(v.key)!);
+      expect(toHex(key.cbcDecrypt(fromHex(v.iv)!, fromHex(v.ciphertext)!))).toBe(v.plaintext);
+      // One block at a time with the previous ciphertext block as IV: the chaining is CBC's.
+      expect(toHex(key.cbcDecrypt(fromHex(v.ciphertext.slice(0, 32))!, fromHex(v.ciphertext.slice(32, 64))!))).toBe(v.plaintext.slice(32, 64));
+      expect(() => key.cbcDecrypt(fromHex(v.iv)!, fromHex(v.ciphertext.slice(0, 30))!)).toThrow(RangeError);
+      key.close();
+    }
   });
 });
 
@@ -51,6 +62,10 @@ describe('crypto port inside the XS engine (the bridge)', () => {
     for (const v of PBKDF2_VECTORS) {
       expect((await ask({ op: 'pbkdf2', password: toHex(v.password), salt: toHex(v.salt), iterations: v.iterations, length: v.length })).hex).toBe(v.key);
     }
+  });
+
+  it('decrypts the NIST AES-128-CBC vectors', async () => {
+    for (const v of CBC_VECTORS) expect((await ask({ op: 'cbc', key: v.key, iv: v.iv, data: v.ciphertext })).hex).toBe(v.plaintext);
   });
 
   it('gives random bytes of the length asked for', async () => {

@@ -1,12 +1,13 @@
 // The native modules' C, compiled and run on the desktop: the AES-GCM core
 // against the NIST GCM test cases and against the encrypted meter frames in
-// the shared vectors (the same plaintext the Node path gets), and the XS
+// the shared vectors, its CBC against NIST SP 800-38A and the AMIS captures (the same plaintext the Node path gets), and the XS
 // bindings of aes-gcm and uart-line compiled against the XS headers.
 
 import { createCipheriv } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAesGcmDriver, buildDigestDriver, checkBinding, runAesGcmDriver, runDriver } from './support/native';
-import { PBKDF2_VECTORS, SHA256_VECTORS } from './support/crypto-vectors';
+import { CBC_VECTORS, PBKDF2_VECTORS, SHA256_VECTORS } from './support/crypto-vectors';
 import { bytesOf, keyOf, vectors } from './support/vectors';
 import { fromHex, toHex } from '../src/codec/bytes';
 import { DlmsFramer } from '../src/meter/dlms/framer';
@@ -68,6 +69,32 @@ describe('native AES-GCM core (mbedtls)', () => {
   it('gives the GCM keystream without the tag (counter from 2)', () => {
     const t = NIST[2];
     expect(runAesGcmDriver(driver, [`stream ${t.key} ${t.iv} ${t.c}`])).toEqual([`ok ${t.p}`]);
+  });
+
+  it('decrypts the NIST AES-128-CBC vectors (OMS security mode 5), and refuses partial blocks', () => {
+    const requests = CBC_VECTORS.flatMap((v) => [`cbc ${v.key} ${v.iv} ${v.ciphertext}`, `cbc ${v.key} ${v.iv} ${v.ciphertext.slice(0, 30)}`]);
+    expect(runAesGcmDriver(driver, requests)).toEqual(CBC_VECTORS.flatMap((v) => [`ok ${v.plaintext}`, 'error']));
+  });
+
+  it('decrypts the Siemens AMIS TD-3511 captures to what the Node path decrypts, 2F 2F first', () => {
+    const captures = JSON.parse(readFileSync(new URL('./vectors/mbus-oms.json', import.meta.url), 'utf8')) as { id: string; hex: string; key: string; expectError: string | null }[];
+    const requests: string[] = [];
+    const expected: string[] = [];
+    for (const c of captures.filter((x) => !x.expectError)) {
+      const bytes = fromHex(c.hex)!;
+      for (let at = 0; at < bytes.length; at += bytes[at + 1] + 6) {
+        // 68 L L 68 C A 5B | ID(4) manufacturer(2) version medium access status config(2) | 80 bytes
+        const f = bytes.subarray(at);
+        const iv = toHex(f, 11, 13) + toHex(f, 7, 11) + toHex(f, 13, 15) + toHex(f, 15, 16).repeat(8);
+        const data = f.subarray(19, 19 + 80);
+        const node = nodeCrypto.importKey(fromHex(c.key)!).cbcDecrypt(fromHex(iv)!, data);
+        expect(toHex(node, 0, 2), c.id).toBe('2f2f');
+        requests.push(`cbc ${c.key} ${iv} ${toHex(data)}`);
+        expected.push(`ok ${toHex(node)}`);
+      }
+    }
+    expect(requests).toHaveLength(3);
+    expect(runAesGcmDriver(driver, requests)).toEqual(expected);
   });
 
   it('decrypts every encrypted meter frame in the shared vectors to what the Node path decrypts', () => {

@@ -65,7 +65,7 @@ describe('faults', () => {
   }, 60_000);
 
   it('noise on wired M-Bus and on HDLC: checksums and FCS reject it', async () => {
-    for (const meter of ['dlms-mbus', 'dlms-hdlc'] as const) {
+    for (const meter of ['dlms-mbus', 'dlms-hdlc', 'mbus-amis'] as const) {
       const run = await simulate({ meter, days: 6 / 24, faults: ['noise:2e-5'] });
       expect(Object.keys(run.report.telegrams.rejected).length, meter).toBeGreaterThan(0);
       expect(isSubsequence(run), meter).toBe(true);
@@ -171,7 +171,7 @@ describe('the XS engine', () => {
 
   it('runs the other meters to the same readings (an hour each)', async () => {
     const { xsEngine } = await import('../hosts/sim/xs-engine');
-    for (const meter of ['sml', 'd0', 'dsmr', 'dlms-hdlc'] as const) {
+    for (const meter of ['sml', 'd0', 'dsmr', 'dlms-hdlc', 'mbus-amis'] as const) {
       const node = await simulate({ meter, days: 1 / 24 });
       const xs = await simulate({ meter, days: 1 / 24, engine: xsEngine(), engineName: 'xs' });
       expect(xs.lines, meter).toEqual(node.lines);

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { bytesOf, keyOf, vectors, type Vector } from './support/vectors';
 import { chunked, concatAll, decodeAll, decodeChunks } from './support/decode';
 import { mutate, prng, resealDsmr, resealHdlc, resealMbus, resealSml } from './support/mutate';
-import type { Protocol } from '../src/meter/reading';
+import type { TelegramProtocol } from '../src/meter/reading';
+import { readFileSync } from 'node:fs';
 import { MAX_TELEGRAM } from '../src/meter/framer';
 
 const byCategory = (category: string, withNegatives = false): Vector[] =>
@@ -18,13 +19,17 @@ const byCategory = (category: string, withNegatives = false): Vector[] =>
 
 interface Stream {
   name: string;
-  protocol: Protocol;
+  protocol: TelegramProtocol;
   key: Uint8Array | null;
   authKey: Uint8Array | null;
   telegrams: Uint8Array[];
 }
 
+/** The repository's own EN 13757-3 vectors (the public AMIS captures and their negatives). */
+const MBUS = JSON.parse(readFileSync(new URL('./vectors/mbus-oms.json', import.meta.url), 'utf8')) as Vector[];
+
 function streams(): Stream[] {
+  const amis = MBUS.filter((v) => v.id.startsWith('at-netzooe-siemens-td3511-automatica'));
   const evn = vectors().find((v) => v.id === 'at-evn-kaifa-ma309-capture')!;
   const smarty = vectors().find((v) => v.id === 'p1enc-smarty-lux-nexxtlab')!;
   return [
@@ -34,6 +39,7 @@ function streams(): Stream[] {
     { name: 'encrypted P1', protocol: 'dsmr', key: keyOf(smarty.key), authKey: keyOf(smarty.authKey), telegrams: vectors().filter((v) => v.id.startsWith('p1enc-smarty')).map(bytesOf) },
     { name: 'DLMS over HDLC', protocol: 'dlms', key: null, authKey: null, telegrams: byCategory('nordic_han_hdlc', true).map(bytesOf) },
     { name: 'DLMS over M-Bus', protocol: 'dlms', key: keyOf(evn.key), authKey: null, telegrams: vectors().filter((v) => v.id.startsWith('at-evn-kaifa-ma309-capture')).map(bytesOf) },
+    { name: 'EN 13757-3 over M-Bus', protocol: 'mbus', key: keyOf(amis[0].key), authKey: null, telegrams: amis.map(bytesOf) },
   ];
 }
 
@@ -77,6 +83,7 @@ const RESEAL: Record<string, (b: Uint8Array) => Uint8Array> = {
   DSMR: resealDsmr,
   'DLMS over HDLC': resealHdlc,
   'DLMS over M-Bus': resealMbus,
+  'EN 13757-3 over M-Bus': resealMbus,
 };
 
 describe('robustness', () => {
@@ -96,7 +103,7 @@ describe('robustness', () => {
 
   it('random bytes are never a fault for any protocol', () => {
     fc.assert(
-      fc.property(fc.constantFrom<Protocol>('sml', 'd0', 'dsmr', 'dlms'), fc.uint8Array({ maxLength: 2048 }), (protocol, bytes) => {
+      fc.property(fc.constantFrom<TelegramProtocol>('sml', 'd0', 'dsmr', 'dlms', 'mbus'), fc.uint8Array({ maxLength: 2048 }), (protocol, bytes) => {
         const out = decodeAll({ protocol }, bytes);
         for (const e of out.errors) expect(e.reason, e.message).not.toBe('internal');
       }),
@@ -106,19 +113,20 @@ describe('robustness', () => {
 });
 
 describe('bounded memory', () => {
-  const hostile: [string, Protocol, number[]][] = [
+  const hostile: [string, TelegramProtocol, number[]][] = [
     ['an SML file that never ends', 'sml', [0x1b, 0x1b, 0x1b, 0x1b, 1, 1, 1, 1]],
     ['a DSMR telegram that never ends', 'dsmr', [0x2f, 0x41, 0x0d, 0x0a]],
     ['an IEC telegram that never ends', 'd0', [0x2f, 0x41, 0x0d, 0x0a]],
     ['an HDLC frame claiming 2047 bytes', 'dlms', [0x7e, 0xa7, 0xff]],
     ['an M-Bus frame claiming 255 bytes', 'dlms', [0x68, 0xff, 0xff, 0x68]],
+    ['an EN 13757-3 frame claiming 255 bytes', 'mbus', [0x68, 0xff, 0xff, 0x68, 0x53, 0xf0, 0x5b]],
     ['a ciphered APDU claiming 65535 bytes', 'dlms', [0xdb, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x82, 0xff, 0xff]],
   ];
   for (const [name, protocol, header] of hostile) {
     it(`${name}: no more than one telegram buffer is held, and decoding goes on`, () => {
       const filler = new Uint8Array(3 * MAX_TELEGRAM).fill(0x41);
-      const good = protocol === 'dlms' ? byCategory('nordic_han_hdlc')[0] : byCategory(protocol === 'd0' ? 'iec62056_21_mode_d' : protocol === 'dsmr' ? 'dsmr_p1' : 'sml')[0];
-      const out = decodeAll({ protocol }, concatAll([Uint8Array.from(header), filler, bytesOf(good)]));
+      const good = protocol === 'mbus' ? MBUS[0] : protocol === 'dlms' ? byCategory('nordic_han_hdlc')[0] : byCategory(protocol === 'd0' ? 'iec62056_21_mode_d' : protocol === 'dsmr' ? 'dsmr_p1' : 'sml')[0];
+      const out = decodeAll({ protocol, key: keyOf(good.key) }, concatAll([Uint8Array.from(header), filler, bytesOf(good)]));
       expect(out.readings).toHaveLength(1);
       expect(out.errors.every((e) => e.reason !== 'internal')).toBe(true);
     });

@@ -31,6 +31,10 @@ class ModdableAesKey implements AesKey {
     return new Uint8Array(this.key.keystream(iv, data));
   }
 
+  cbcDecrypt(iv: Uint8Array, data: Uint8Array): Uint8Array {
+    return new Uint8Array(this.key.cbcDecrypt(iv, data));
+  }
+
   close(): void {
     this.key.close();
   }

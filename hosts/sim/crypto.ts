@@ -40,6 +40,14 @@ class NodeAesKey implements AesKey {
     return new Uint8Array(out.buffer, out.byteOffset, out.length);
   }
 
+  cbcDecrypt(iv: Uint8Array, data: Uint8Array): Uint8Array {
+    if (iv.length !== 16 || data.length % 16 !== 0) throw new RangeError('AES-CBC: a 16-byte IV and whole 16-byte blocks');
+    const d = createDecipheriv('aes-128-cbc', this.live(), iv);
+    d.setAutoPadding(false);
+    const out = Buffer.concat([d.update(data), d.final()]);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  }
+
   close(): void {
     this.key = null;
   }

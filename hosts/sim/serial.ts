@@ -5,7 +5,10 @@
 // after the line has been idle for four character times). Bit errors can be
 // injected; a parity or framing error is reported with its chunk, as the
 // device reports what the UART flags. A UART opened with other settings than
-// the meter's receives what a real one would: garbage, mostly flagged.
+// the meter's receives what a real one would: garbage, mostly flagged. What
+// the device writes travels back to the meter the same way (half duplex, at
+// the device's settings, through the same noise): an M-Bus meter waits for
+// the gateway's E5.
 
 import type { Scheduler } from '../../simulator/world/scheduler';
 import type { Random } from '../../simulator/world/random';
@@ -40,10 +43,14 @@ export class SerialLine {
   noiseRate = 0;
   private bitsToError = Infinity;
   private receiver: Receiver | null = null;
+  /** The meter's end, for meters that listen (M-Bus masters waiting for E5). */
+  private meterReceiver: ((bytes: Uint8Array, lineError: boolean) => void) | null = null;
   /** When the line is free again (telegrams are sent one after the other). */
   private busyUntil = 0;
   /** Bytes received and flagged, for the report. */
   bytesSent = 0;
+  /** Bytes the device wrote towards the meter. */
+  bytesWritten = 0;
   bitErrors = 0;
 
   private readonly fifo: number;
@@ -74,6 +81,24 @@ export class SerialLine {
     this.receiver = null;
   }
 
+  /** The meter listens to what the device writes (bytes delivered when their last character has arrived). */
+  listen(handler: (bytes: Uint8Array, lineError: boolean) => void): void {
+    this.meterReceiver = handler;
+  }
+
+  /** The device writes `bytes` now with its UART's settings; they reach the meter if it listens. */
+  fromDevice(bytes: Uint8Array, device: LineSettings): void {
+    this.bytesWritten += bytes.length;
+    const meter = this.meterReceiver;
+    if (!meter || bytes.length === 0) return;
+    const characterMs = (frameBits(device) * 1000) / device.baud;
+    const sent = bytes.slice();
+    this.scheduler.at(this.scheduler.now + bytes.length * characterMs, () => {
+      const r = this.corrupt(sent, device, this.meter);
+      meter(r.bytes, r.lineError);
+    });
+  }
+
   /** The meter sends `bytes` starting at virtual time `at` (or when the line is free). Returns when the last byte ends. */
   transmit(bytes: Uint8Array, at: number): number {
     const start = Math.max(at, this.busyUntil);
@@ -94,15 +119,19 @@ export class SerialLine {
   private deliver(sent: Uint8Array): void | Promise<void> {
     const r = this.receiver;
     if (!r) return; // nobody listening: the bytes are gone
-    const m = this.meter;
-    const s = r.settings;
-    if (s.baud !== m.baud || s.inverted !== m.inverted) return r.handler(this.garbage(sent.length), this.random() < 0.95);
+    const got = this.corrupt(sent, this.meter, r.settings);
+    return r.handler(got.bytes, got.lineError);
+  }
+
+  /** What a UART with settings `s` receives of `sent`, transmitted with settings `m`, through the line's noise. */
+  private corrupt(sent: Uint8Array, m: LineSettings, s: LineSettings): { bytes: Uint8Array; lineError: boolean } {
+    if (s.baud !== m.baud || s.inverted !== m.inverted) return { bytes: this.garbage(sent.length), lineError: this.random() < 0.95 };
     const sameFormat = s.dataBits === m.dataBits && s.parity === m.parity;
     const bits = frameBits(m);
     // No bit error in this chunk and the same format: the bytes arrive as sent.
     if (sameFormat && this.bitsToError > sent.length * bits) {
       this.bitsToError -= sent.length * bits;
-      return r.handler(sent.slice(), false);
+      return { bytes: sent.slice(), lineError: false };
     }
     const out = new Uint8Array(sent.length);
     let lineError = false;
@@ -128,7 +157,7 @@ export class SerialLine {
       if (framing) lineError = true;
       out[i] = value;
     }
-    return r.handler(out, lineError);
+    return { bytes: out, lineError };
   }
 
   /** Another baud rate or polarity: the UART samples noise. */
@@ -143,6 +172,7 @@ export class SerialLine {
 export class SimSerial implements SerialPort {
   private readonly lines: SerialLine[];
   private attached: SerialLine | null = null;
+  private settings: LineSettings | null = null;
   /** Wraps every delivery into the firmware: the device's power state, the XS engine. */
   private readonly run: (callback: () => void) => void | Promise<void>;
 
@@ -157,14 +187,16 @@ export class SimSerial implements SerialPort {
     if (!line) return; // nothing wired to that connector: silence
     line.attach(settings, (chunk, lineError) => this.run(() => onBytes(chunk, lineError)));
     this.attached = line;
+    this.settings = settings;
   }
 
-  write(_bytes: Uint8Array): void {
-    // The virtual meters push; nothing reads what the device sends.
+  write(bytes: Uint8Array): void {
+    if (this.attached && this.settings) this.attached.fromDevice(bytes, this.settings);
   }
 
   close(): void {
     this.attached?.detach();
     this.attached = null;
+    this.settings = null;
   }
 }

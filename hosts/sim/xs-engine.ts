@@ -165,7 +165,7 @@ class XsFirmware implements Firmware {
   }
 
   async status(): Promise<DeviceStatus> {
-    if (this.dead) return { line: { bytes: 0, lineErrors: 0, telegrams: 0, readings: 0, rejected: {}, lastByteAt: -1, lastTelegramAt: -1, lastReadingAt: -1, lastError: null }, silences: [] };
+    if (this.dead) return { line: { bytes: 0, lineErrors: 0, telegrams: 0, readings: 0, rejected: {}, lastByteAt: -1, lastTelegramAt: -1, lastReadingAt: -1, lastError: null, acknowledged: 0 }, silences: [] };
     // Read after a cut too: the report keeps the counters RAM held when the power failed.
     return (await this.command('status', { t: 'status' }, false)) as DeviceStatus;
   }

@@ -6,6 +6,7 @@
 //   'k' key(16)                                  -> handle
 //   'g' handle iv(12) aadLength(2) aad tagLength(1) tag ciphertext -> plaintext
 //   's' handle iv(12) data                       -> keystream-applied data
+//   'b' handle iv(16) data                       -> AES-CBC-decrypted data
 //   'c' handle                                   -> closes
 //   'h' 0 data                                   -> SHA-256 (32)
 //   'p' 0 iterations(4) length(1) saltLength(1) salt password -> PBKDF2-HMAC-SHA-256
@@ -21,6 +22,7 @@ export const OP_IMPORT = 0x6b;
 export const OP_GCM = 0x67;
 export const OP_STREAM = 0x73;
 export const OP_CLOSE = 0x63;
+export const OP_CBC = 0x62;
 export const OP_SHA256 = 0x68;
 export const OP_PBKDF2 = 0x70;
 export const OP_RANDOM = 0x72;
@@ -70,6 +72,16 @@ class BridgedKey implements AesKey {
     r[1] = this.handle;
     r.set(iv, 2);
     r.set(data, 14);
+    return call(r);
+  }
+
+  cbcDecrypt(iv: Uint8Array, data: Uint8Array): Uint8Array {
+    if (iv.length !== 16 || data.length % 16 !== 0) throw new RangeError('AES-CBC: a 16-byte IV and whole 16-byte blocks');
+    const r = new Uint8Array(2 + 16 + data.length);
+    r[0] = OP_CBC;
+    r[1] = this.handle;
+    r.set(iv, 2);
+    r.set(data, 18);
     return call(r);
   }
 

@@ -3,7 +3,7 @@
 
 import { nodeCrypto } from '../sim/crypto';
 import { TagMismatch, type AesKey, type Sha256Stream } from '../../src/ports/crypto';
-import { FAILED, OK, OP_CLOSE, OP_GCM, OP_IMPORT, OP_PBKDF2, OP_RANDOM, OP_SHA256, OP_STREAM, OP_STREAM_DIGEST, OP_STREAM_START, OP_STREAM_UPDATE, OP_VERIFY_P256, TAG_MISMATCH } from './crypto-bridge';
+import { FAILED, OK, OP_CBC, OP_CLOSE, OP_GCM, OP_IMPORT, OP_PBKDF2, OP_RANDOM, OP_SHA256, OP_STREAM, OP_STREAM_DIGEST, OP_STREAM_START, OP_STREAM_UPDATE, OP_VERIFY_P256, TAG_MISMATCH } from './crypto-bridge';
 
 export class CryptoHost {
   private readonly keys = new Map<number, AesKey>();
@@ -50,8 +50,9 @@ export class CryptoHost {
         this.keys.delete(r[1]);
         return Uint8Array.of(OK);
       }
-      if (!key) return op === OP_GCM || op === OP_STREAM ? Uint8Array.of(FAILED) : null;
+      if (!key) return op === OP_GCM || op === OP_STREAM || op === OP_CBC ? Uint8Array.of(FAILED) : null;
       if (op === OP_STREAM) return withStatus(key.gcmKeystream(r.subarray(2, 14), r.subarray(14)));
+      if (op === OP_CBC) return withStatus(key.cbcDecrypt(r.subarray(2, 18), r.subarray(18)));
       if (op === OP_GCM) {
         let p = 14;
         const aadLength = (r[p] << 8) | r[p + 1];

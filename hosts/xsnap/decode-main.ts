@@ -11,13 +11,13 @@
 
 import { MeterDecoder } from '../../src/meter/decoder';
 import { readingJson } from '../../src/meter/format';
-import type { Protocol } from '../../src/meter/reading';
+import type { TelegramProtocol } from '../../src/meter/reading';
 import type { DlmsTransport } from '../../src/meter/dlms/framer';
 import { fromHex } from '../../src/codec/bytes';
 import { bridgedCrypto } from './crypto-bridge';
 
 interface Options {
-  protocol: Protocol;
+  protocol: TelegramProtocol;
   key?: string;
   authKey?: string;
   zone?: string;

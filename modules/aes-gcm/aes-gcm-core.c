@@ -6,9 +6,12 @@ int smgw_aes_key_init(smgw_aes_key *key, const uint8_t bytes[16])
 {
 	mbedtls_gcm_init(&key->gcm);
 	mbedtls_aes_init(&key->aes);
+	mbedtls_aes_init(&key->aes_dec);
 	if (mbedtls_gcm_setkey(&key->gcm, MBEDTLS_CIPHER_ID_AES, bytes, 128) != 0)
 		return SMGW_AES_FAILED;
 	if (mbedtls_aes_setkey_enc(&key->aes, bytes, 128) != 0)
+		return SMGW_AES_FAILED;
+	if (mbedtls_aes_setkey_dec(&key->aes_dec, bytes, 128) != 0)
 		return SMGW_AES_FAILED;
 	return SMGW_AES_OK;
 }
@@ -41,9 +44,22 @@ int smgw_aes_gcm_keystream(smgw_aes_key *key, const uint8_t iv[12], const uint8_
 	return result == 0 ? SMGW_AES_OK : SMGW_AES_FAILED;
 }
 
+int smgw_aes_cbc_decrypt(smgw_aes_key *key, const uint8_t iv[16], const uint8_t *in, size_t length, uint8_t *out)
+{
+	uint8_t chain[16];
+	int result;
+	if (length % 16 != 0)
+		return SMGW_AES_FAILED;
+	memcpy(chain, iv, 16); /* mbedtls advances the IV it is given: work on a copy */
+	result = mbedtls_aes_crypt_cbc(&key->aes_dec, MBEDTLS_AES_DECRYPT, length, chain, in, out);
+	mbedtls_platform_zeroize(chain, sizeof(chain));
+	return result == 0 ? SMGW_AES_OK : SMGW_AES_FAILED;
+}
+
 void smgw_aes_key_free(smgw_aes_key *key)
 {
 	mbedtls_gcm_free(&key->gcm);
 	mbedtls_aes_free(&key->aes);
+	mbedtls_aes_free(&key->aes_dec);
 	mbedtls_platform_zeroize(key, sizeof(*key));
 }

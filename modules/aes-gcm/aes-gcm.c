@@ -115,3 +115,25 @@ void xs_aesgcm_keystream(xsMachine *the)
 	if (smgw_aes_gcm_keystream(key, ivCopy, in, length, out) != SMGW_AES_OK)
 		xsUnknownError("aes-gcm: decryption failed");
 }
+
+/* cbcDecrypt(iv, data): AES-128-CBC decryption (no padding; data a multiple of 16 bytes), as an ArrayBuffer. */
+void xs_aesgcm_cbc_decrypt(xsMachine *the)
+{
+	smgw_aes_key *key = getKey(the);
+	void *iv, *in, *out;
+	xsUnsignedValue ivLength, length;
+	uint8_t ivCopy[16];
+
+	xsmcGetBufferReadable(xsArg(0), &iv, &ivLength);
+	if (ivLength != 16)
+		xsRangeError("aes-cbc: the IV must be 16 bytes");
+	c_memcpy(ivCopy, iv, 16);
+	xsmcGetBufferReadable(xsArg(1), &in, &length);
+	if (length % 16 != 0)
+		xsRangeError("aes-cbc: the data must be a multiple of 16 bytes");
+	xsmcSetArrayBuffer(xsResult, NULL, length);
+	xsmcGetBufferReadable(xsArg(1), &in, &length);
+	xsmcGetBufferWritable(xsResult, &out, &length);
+	if (smgw_aes_cbc_decrypt(key, ivCopy, in, length, out) != SMGW_AES_OK)
+		xsUnknownError("aes-cbc: decryption failed");
+}

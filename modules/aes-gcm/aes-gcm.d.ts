@@ -7,6 +7,8 @@ declare module 'aes-gcm' {
     decrypt(iv: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, tag: Uint8Array): ArrayBuffer;
     /** The GCM keystream without the tag (AES-CTR from IV || 00000002). */
     keystream(iv: Uint8Array, data: Uint8Array): ArrayBuffer;
+    /** AES-128-CBC decryption without padding (OMS security mode 5); data a multiple of 16 bytes, IV 16 bytes. */
+    cbcDecrypt(iv: Uint8Array, data: Uint8Array): ArrayBuffer;
     /** Wipes and frees the key. */
     close(): void;
   }

@@ -1,7 +1,12 @@
-// Decoder benchmark on the public vectors: throughput on Node beside the npm
-// package smartmeter-obis, and XS computrons per telegram and per input byte
-// with the live heap after 100 and after 10,000 telegrams.
+// Decoder benchmark on the public vectors: throughput on Node beside the peers
+// in the same run (the npm package smartmeter-obis; for SML also libsml in C,
+// when Debian's libsml-dev is installed), and XS computrons per telegram and
+// per input byte with the live heap after 100 and after 10,000 telegrams.
 
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { MeterDecoder } from '../../src/meter/decoder';
 import type { Protocol } from '../../src/meter/reading';
@@ -10,6 +15,7 @@ import { nodeCrypto } from '../../hosts/sim/crypto';
 import { XsDecoder } from '../../hosts/xsnap/decode-engine';
 import { distFile } from '../../cli/paths';
 import type { Row } from './report';
+import { ROOT } from '../../tests/support/native';
 import type { Vector } from '../../tests/support/vectors';
 
 
@@ -97,6 +103,24 @@ function obisRate(parse: (b: Uint8Array) => boolean, telegrams: Uint8Array[], ms
   return (n / elapsed) * 1000;
 }
 
+/**
+ * libsml's files per second on the same SML files (scripts/bench/libsml-rate.c:
+ * transport CRC, sml_file_parse, every number read), or null when libsml-dev
+ * is not installed.
+ */
+function libsmlRate(telegrams: Uint8Array[], ms: number): number | null {
+  if (!existsSync('/usr/include/sml/sml_file.h')) return null;
+  const exe = join(mkdtempSync(join(tmpdir(), 'smgw-libsml-')), 'libsml-rate');
+  const cc = spawnSync('gcc', ['-O2', '-o', exe, join(ROOT, 'scripts/bench/libsml-rate.c'), '-I/usr/include/sml', '-lsml', '-lm'], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error('libsml harness: ' + cc.stderr);
+  const input = telegrams.map((t) => Buffer.from(t).toString('hex')).join('\n') + '\n';
+  // libsml reports what it skips on stderr: not the benchmark's business.
+  const r = spawnSync(exe, [String(ms)], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+  const m = /^rate (\d+)/.exec(r.stdout ?? '');
+  if (!m) throw new Error('libsml harness: ' + (r.stdout ?? ''));
+  return Number(m[1]);
+}
+
 /** XS computrons per telegram and per input byte over all vectors, after a warm-up telegram each. */
 async function xsCost(xs: XsDecoder, vectors: Vector[], repeat: number): Promise<{ perTelegram: number; perByte: number }> {
   let computrons = 0;
@@ -172,6 +196,16 @@ export async function benchDecoders(vectors: Vector[], options: { ms: number; xs
         const ourRate = nodeRate(same, options.ms).rate;
         rows.push({ section: SECTION, name: `${name}: smartmeter-obis throughput`, value: theirRate, unit: 'telegrams/s', note: `the ${theirs.length} vectors it parses` });
         rows.push({ section: SECTION, name: `${name}: ours / smartmeter-obis`, value: ourRate / theirRate, unit: 'x', target: '>= 3', note: 'same vectors' });
+      }
+    }
+    if (protocol === 'sml') {
+      const files = good.map((v) => fromHex(v.hex)!);
+      const c = libsmlRate(files, options.ms);
+      if (c === null) rows.push({ section: SECTION, name: 'SML: libsml (C) throughput', value: 0, unit: 'telegrams/s', note: 'not measured: apt-get install libsml-dev' });
+      else {
+        const ourRate = nodeRate(good, options.ms).rate;
+        rows.push({ section: SECTION, name: 'SML: libsml (C) throughput', value: c, unit: 'telegrams/s', note: `the same ${files.length} files` });
+        rows.push({ section: SECTION, name: 'SML: ours (Node) / libsml (C)', value: ourRate / c, unit: 'x', target: '>= 1', note: 'same files' });
       }
     }
     const xs = await XsDecoder.start(distFile('xs/decode.js'), { protocol });

@@ -196,13 +196,17 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, limit
 // ---- the backend ----
 interface Backend {
   url: string;
+  /** The backend's embedded MQTT broker (TLS with its CA, client certificates required). */
+  mqttPort: number;
   admin: (method: string, path: string, body?: unknown) => Promise<any>;
 }
 
 async function startBackend(): Promise<Backend> {
   const data = join(work, 'backend');
   const p = new Proc(process.execPath, [join(ROOT, 'bin/smgw.mjs'), 'backend', '--db', `sqlite:${join(work, 'backend.db')}`, '--port', '0', '--host', '127.0.0.1', '--data', data], { log: join(work, 'backend.log') });
-  const url = (await p.waitFor(/listening on (https:\/\/\S+?);/, 'the backend listening', 60_000))[1];
+  const listening = await p.waitFor(/listening on (https:\/\/\S+?); MQTT broker on mqtts:\/\/[^:\s]+:(\d+)/, 'the backend listening', 60_000);
+  const url = listening[1];
+  const mqttPort = Number(listening[2]);
   const token = readFileSync(join(data, 'admin-token'), 'utf8').trim();
   const ca = readFileSync(join(data, 'ca.pem'));
   const admin = (method: string, path: string, body?: unknown) =>
@@ -221,7 +225,7 @@ async function startBackend(): Promise<Backend> {
       req.on('error', reject);
       req.end(payload);
     });
-  return { url, admin };
+  return { url, mqttPort, admin };
 }
 
 // ---- the app ----
@@ -357,6 +361,8 @@ async function runCase(c: MeterCase, backend: Backend, householdId: string, lib:
   if (c.key) await portal.ok('POST', '/api/setup/keys', { key: c.key });
   await portal.ok('POST', '/api/setup/backend', { bundle: JSON.stringify(bundle) });
   await portal.ok('POST', '/api/setup/taf', { period: 15, live: 2, zone: 'Europe/Berlin', sntp: '127.0.0.1' });
+  // MQTT to the backend's own broker, over Moddable's TLS with the enrolment bundle's certificate.
+  await portal.ok('POST', '/api/setup/mqtt', { host: '127.0.0.1', port: backend.mqttPort, tls: true, omdp: true, live: false, homeAssistant: true });
   const mark = p.lines.length;
   await portal.ok('POST', '/api/setup/finish');
   // The device restarts itself (lin-restart: the same process, booted again).
@@ -425,6 +431,12 @@ async function runCase(c: MeterCase, backend: Backend, householdId: string, lib:
   const lost = acknowledged.filter((t) => !held.some((x) => x.time === t)).length;
   const times = held.map((r) => `${r.kind} ${r.time}`);
   const duplicated = times.length - new Set(times).size;
+  // Delivered over MQTT too, each acknowledged by the broker (PUBACK): the backend stored them once.
+  const mqtt = await until(`${c.kind}: readings published over MQTT and acknowledged`, async () => {
+    const m = (await portal.ok('GET', '/api/status')).mqtt;
+    return m?.state === 'connected' && m.acked > 0 && m.pending === 0 ? m : undefined;
+  }, 180_000);
+  say(`${c.kind}: MQTT: the log published to its end (${mqtt.acked} acknowledged by the broker since the last boot), ${mqtt.discovery} Home Assistant configs`);
   // The status page's heap line: the XS heap's own figures on Moddable.
   const heapShown = (await portal.ok('GET', '/api/status')).heap;
   if (!(heapShown?.slotsTotal > 0 && heapShown.slotsUsed > 0 && heapShown.chunkBytesTotal > 0)) throw new Error(`${c.kind}: /api/status shows no XS heap: ${JSON.stringify(heapShown)}`);

@@ -6,6 +6,8 @@
 
 import { HouseholdModel, integrate, NEW_REGISTERS, type Power, type Registers } from '../household';
 import type { Connector, LineSettings } from '../../src/ports/serial';
+import type { SerialLine } from '../../hosts/sim/serial';
+import type { Scheduler } from '../world/scheduler';
 
 export interface TruthValue {
   value: number;
@@ -67,6 +69,16 @@ export abstract class VirtualMeter {
     }
     this.state.at = at;
     return this.encode(t, this.household.power(t));
+  }
+
+  /** The meter's end of the line, once it is wired (a meter that listens to the gateway keeps it). */
+  connect(_line: SerialLine, _scheduler: Scheduler): void {}
+
+  /** The telegram due at t, sent on the line; null when the meter sends none at t (an M-Bus master without a reader yet). */
+  send(t: number, line: SerialLine): Telegram | null {
+    const telegram = this.emit(t);
+    line.transmit(telegram.bytes, t);
+    return telegram;
   }
 
   /** Registers of the meter's own (tariffs, gas) follow the same steps. */

@@ -71,8 +71,11 @@ const PRINTABLE = /^[\x20-\x7e]+$/;
 
 /** The octets as text when they are printable, else as hex. */
 export function textOrHex(bytes: Uint8Array, start: number, end: number): { text: string } | { hex: string } {
+  // Binary octets (server ids, status words) mostly start with a control byte: hex at once, without decoding text to discard.
+  const first = bytes[start];
+  if (end <= start || first < 0x20 || first > 0x7e) return { hex: toHex(bytes, start, end) };
   const text = latin1(bytes, start, end);
-  return end > start && PRINTABLE.test(text) ? { text } : { hex: toHex(bytes, start, end) };
+  return PRINTABLE.test(text) ? { text } : { hex: toHex(bytes, start, end) };
 }
 
 export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -47,6 +47,57 @@ export function crc16X25(bytes: Uint8Array, start: number, end: number): number 
   return run(CCITT, 0xffff, bytes, start, end) ^ 0xffff;
 }
 
+/** The CRC-16/X-25 register (before the final XOR) after b[start, end), continuing from `register` (0xffff at the start). */
+export function crc16X25Register(register: number, bytes: Uint8Array, start: number, end: number): number {
+  return run(CCITT, register, bytes, start, end);
+}
+
+// A CRC register advanced over n zero bytes is a linear map of the register:
+// ZEROS[k] is its 16 x 16 matrix over GF(2) for 2^k zero bytes (k <= 12: the
+// longest telegram), kept as four 16-entry tables, one per nibble of the
+// register, so that applying it is four lookups (1.6 KB in all).
+const ZEROS: Uint16Array[] = [];
+{
+  const t0 = CCITT[0];
+  let columns = new Uint16Array(16); // the image of bit j, for one zero byte
+  for (let j = 0; j < 16; j++) columns[j] = ((1 << j) >>> 8) ^ t0[(1 << j) & 0xff];
+  for (let k = 0; k <= 12; k++) {
+    const m = new Uint16Array(64);
+    for (let n = 0; n < 4; n++) {
+      for (let v = 1; v < 16; v++) {
+        let y = 0;
+        for (let i = 0; i < 4; i++) if (v & (1 << i)) y ^= columns[4 * n + i];
+        m[16 * n + v] = y;
+      }
+    }
+    ZEROS.push(m);
+    const next = new Uint16Array(16); // twice as many zero bytes: the map applied to its own columns
+    for (let j = 0; j < 16; j++) next[j] = apply(m, columns[j]);
+    columns = next;
+  }
+}
+
+function apply(m: Uint16Array, x: number): number {
+  return m[x & 15] ^ m[16 + ((x >>> 4) & 15)] ^ m[32 + ((x >>> 8) & 15)] ^ m[48 + (x >>> 12)];
+}
+
+/**
+ * CRC-16/X-25 of a range inside a longer CRC run, from the registers the run
+ * had before and after it: CRC is linear, so the range's own CRC takes no
+ * second pass over its bytes (register' = A^n (before ^ ffff) ^ after, with
+ * A^n the advance over n zero bytes). n below 8192.
+ */
+export function crc16X25Within(before: number, after: number, length: number): number {
+  let x = before ^ 0xffff;
+  for (let k = 0; length !== 0; k++, length >>>= 1) {
+    if (length & 1) {
+      const m = ZEROS[k]; // apply(), inline: this runs for every SML message
+      x = m[x & 15] ^ m[16 + ((x >>> 4) & 15)] ^ m[32 + ((x >>> 8) & 15)] ^ m[48 + (x >>> 12)];
+    }
+  }
+  return (x ^ after) ^ 0xffff;
+}
+
 /** CRC-16/KERMIT: what some Holley DTZ541 firmware puts where SML expects X-25. */
 export function crc16Kermit(bytes: Uint8Array, start: number, end: number): number {
   return run(CCITT, 0, bytes, start, end);

@@ -6,7 +6,7 @@ import type { CryptoPort } from '../ports/crypto';
 import { DEFAULT_ZONE } from '../time/zone';
 import { DecodeError } from './errors';
 import { Framer, type FrameSink } from './framer';
-import type { Protocol, Reading } from './reading';
+import type { Reading, TelegramProtocol } from './reading';
 import { SmlFramer } from './sml/framer';
 import { decodeSml } from './sml/decode';
 import { D0Framer } from './iec/d0-framer';
@@ -16,10 +16,13 @@ import { decodeDsmr } from './iec/dsmr';
 import { DlmsFramer, type DlmsTransport } from './dlms/framer';
 import { decodeDlms } from './dlms/decode';
 import type { Keys } from './dlms/glo';
+import { MbusFramer } from './mbus/framer';
+import { decodeMbus } from './mbus/decode';
+import { MBUS_START } from './mbus/link';
 
 export interface DecoderOptions {
-  protocol: Protocol;
-  /** AES-128 decryption key (DLMS, encrypted P1). */
+  protocol: TelegramProtocol;
+  /** AES-128 decryption key (DLMS, encrypted P1, M-Bus OMS mode 5). */
   key?: Uint8Array | null;
   /** AES-128 authentication key: when given, tags must verify. */
   authKey?: Uint8Array | null;
@@ -34,6 +37,8 @@ export interface DecoderOptions {
 export interface DecodeSink {
   reading(reading: Reading, telegram: Uint8Array): void;
   rejected(error: DecodeError, telegram: Uint8Array | null): void;
+  /** The meter waits for a confirmation of the frame just checked (M-Bus E5, see FrameSink.confirm). */
+  confirm?(): void;
 }
 
 export interface TelegramContext {
@@ -42,12 +47,14 @@ export interface TelegramContext {
 }
 
 /** Decodes one complete telegram (as a framer delivers it). Throws DecodeError. */
-export function decodeTelegram(protocol: Protocol, telegram: Uint8Array, context: TelegramContext): Reading {
+export function decodeTelegram(protocol: TelegramProtocol, telegram: Uint8Array, context: TelegramContext): Reading {
   switch (protocol) {
     case 'sml': return decodeSml(telegram);
     case 'd0': return decodeD0(telegram, context.zone);
     case 'dsmr': return decodeDsmr(telegram, context);
-    case 'dlms': return decodeDlms(telegram, context);
+    // The DLMS framer hands on a whole M-Bus frame (68 ...) when its CI says EN 13757-3; an APDU never starts so.
+    case 'dlms': return telegram[0] === MBUS_START ? decodeMbus(telegram, context) : decodeDlms(telegram, context);
+    case 'mbus': return decodeMbus(telegram, context);
   }
 }
 
@@ -59,7 +66,7 @@ export function asDecodeError(e: unknown): DecodeError {
 }
 
 export class MeterDecoder {
-  readonly protocol: Protocol;
+  readonly protocol: TelegramProtocol;
   private readonly framer: Framer;
   private readonly context: TelegramContext;
 
@@ -88,12 +95,14 @@ export class MeterDecoder {
         sink.reading(reading, telegram);
       },
       reject: (error) => sink.rejected(error, null),
+      confirm: sink.confirm ? () => sink.confirm?.() : undefined,
     };
     switch (options.protocol) {
       case 'sml': this.framer = new SmlFramer(frames); break;
       case 'd0': this.framer = new D0Framer(frames); break;
       case 'dsmr': this.framer = new DsmrFramer(frames); break;
       case 'dlms': this.framer = new DlmsFramer(frames, options.transport ?? 'auto'); break;
+      case 'mbus': this.framer = new MbusFramer(frames); break;
       default: throw new RangeError('unknown protocol ' + String(options.protocol));
     }
   }

@@ -17,6 +17,12 @@ export interface FrameSink {
   frame(bytes: Uint8Array): void;
   /** A telegram that was found and could not be completed. */
   reject(error: DecodeError): void;
+  /**
+   * A link-layer frame whose sender waits for a confirmation (M-Bus SND_NKE
+   * and SND_UD: the gateway answers E5) passed its checks. Framers of
+   * protocols whose meters expect nothing never call it.
+   */
+  confirm?(): void;
 }
 
 export abstract class Framer {
@@ -125,6 +131,28 @@ export abstract class Framer {
     } finally {
       this.consume(n);
     }
+  }
+
+  /**
+   * The telegram in progress was dropped whole (a corrupted frame): the UART's
+   * flag on its bytes has done its work and must not hold against what
+   * follows (a SND_NKE to confirm, the meter's repeat).
+   */
+  protected dropped(): void {
+    this.taintedOpen = false;
+  }
+
+  /**
+   * The frame at the front passed its checks and its sender waits for a
+   * confirmation: given, unless the UART flagged some of its bytes. True when
+   * it was given: only then can a repeat of the frame be the meter's answer to
+   * a confirmation it missed.
+   */
+  protected confirm(): boolean {
+    // Without a listener nothing is sent back (smgw decode of a capture), and nothing is taken for a repeat either.
+    if (!this.sink.confirm || this.taintedChunk || this.taintedOpen) return false;
+    this.sink.confirm();
+    return true;
   }
 
   /** A complete telegram: to the sink, unless the UART flagged some of its bytes. */

@@ -10,6 +10,7 @@ import { MeterDecoder } from './decoder';
 import { DecodeError, type RejectReason } from './errors';
 import type { ReplayGuard } from './replay';
 import type { Reading } from './reading';
+import { MBUS_ACK } from './mbus/link';
 
 export interface LineStats {
   bytes: number;
@@ -23,6 +24,8 @@ export interface LineStats {
   lastTelegramAt: number;
   lastReadingAt: number;
   lastError: string | null;
+  /** M-Bus acknowledgements (E5) sent: one per SND_NKE and SND_UD that passed its checks. */
+  acknowledged: number;
 }
 
 export type ReadingListener = (reading: Reading, telegram: Uint8Array) => void;
@@ -39,6 +42,8 @@ export const SILENCE_MS = 60000;
 const SILENCES_KEPT = 32;
 /** How lastError begins when the serial port would not open. */
 const PORT_ERROR = 'cannot open the';
+/** The M-Bus single-character acknowledgement, written as it is (one buffer for the reader's life). */
+const ACK = Uint8Array.of(MBUS_ACK);
 
 export class MeterReader {
   readonly stats: LineStats = {
@@ -51,6 +56,7 @@ export class MeterReader {
     lastTelegramAt: -1,
     lastReadingAt: -1,
     lastError: null,
+    acknowledged: 0,
   };
   /** The meter's silences, newest last (at most 32). */
   readonly silences: Silence[] = [];
@@ -121,6 +127,11 @@ export class MeterReader {
           for (const l of this.listeners) l(reading, telegram);
         },
         rejected,
+        // Only the M-Bus framers ask for this, and only for frames that passed their checks.
+        confirm: () => {
+          stats.acknowledged++;
+          this.serial.write(ACK);
+        },
       },
     );
     const decoder = this.decoder;

@@ -1,8 +1,18 @@
 // The reading model every decoder produces: one per telegram.
 
+/** A meter's protocol setting. */
 export type Protocol = 'sml' | 'd0' | 'dsmr' | 'dlms';
 
 export const PROTOCOLS: readonly Protocol[] = ['sml', 'd0', 'dsmr', 'dlms'];
+
+/**
+ * What a telegram is decoded as: a setting's protocol, or wired M-Bus with the
+ * EN 13757-3 application layer, which the dlms setting also reads (told apart
+ * by the CI field) and `smgw decode --protocol mbus` reads alone.
+ */
+export type TelegramProtocol = Protocol | 'mbus';
+
+export const TELEGRAM_PROTOCOLS: readonly TelegramProtocol[] = [...PROTOCOLS, 'mbus'];
 
 /** A number in its canonical unit; `time` when the meter stamped this value itself (gas, maximum demand). */
 export interface Quantity {
@@ -28,7 +38,7 @@ export interface Security {
 }
 
 export interface Reading {
-  protocol: Protocol;
+  protocol: TelegramProtocol;
   meterId: string | null;
   /** The meter's own clock, ms since the epoch (UTC), or null when the telegram carries none. */
   time: number | null;

@@ -14,6 +14,12 @@ export interface AesKey {
    * DLMS security control 0x20 (encryption only) requires.
    */
   gcmKeystream(iv: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * AES-CBC decryption without padding, as OMS security mode 5 (wired and
+   * wireless M-Bus, EN 13757-7) requires: `data` a multiple of 16 bytes, a
+   * 16-byte IV. Nothing tells a wrong key here: the caller checks the result.
+   */
+  cbcDecrypt(iv: Uint8Array, data: Uint8Array): Uint8Array;
   /** Zeroes and frees the key. */
   close(): void;
 }

@@ -5,6 +5,7 @@
 //   {op: 'sha256', data}                              -> {hex}
 //   {op: 'pbkdf2', password, salt, iterations, length} -> {hex}
 //   {op: 'random', length}                            -> {hex}
+//   {op: 'cbc', key, iv, data}                        -> {hex} (AES-128-CBC decryption)
 //   {op: 'chain', events: [...]}                      -> {hashes, status}
 // (Byte fields are hex.)
 
@@ -22,6 +23,8 @@ interface Request {
   salt?: string;
   iterations?: number;
   length?: number;
+  key?: string;
+  iv?: string;
   events?: (Omit<SeqEvent, 'prev'> & { prev: string })[];
 }
 
@@ -29,6 +32,14 @@ function answer(r: Request): object {
   if (r.op === 'sha256') return { hex: toHex(bridgedCrypto.sha256(fromHex(r.data!)!)) };
   if (r.op === 'pbkdf2') return { hex: toHex(bridgedCrypto.pbkdf2(fromHex(r.password!)!, fromHex(r.salt!)!, r.iterations!, r.length!)) };
   if (r.op === 'random') return { hex: toHex(bridgedCrypto.random(r.length!)) };
+  if (r.op === 'cbc') {
+    const key = bridgedCrypto.importKey(fromHex(r.key!)!);
+    try {
+      return { hex: toHex(key.cbcDecrypt(fromHex(r.iv!)!, fromHex(r.data!)!)) };
+    } finally {
+      key.close();
+    }
+  }
   if (r.op === 'chain') {
     const verifier = new ChainVerifier((d) => bridgedCrypto.sha256(d));
     const hashes: string[] = [];

@@ -3,6 +3,7 @@
  * against Debian's mbedtls by the test suite. One request per line on stdin:
  *   gcm <key> <iv> <aad> <tag> <ciphertext>   -> ok <plaintext> | tag-mismatch | error
  *   stream <key> <iv> <data>                  -> ok <data with keystream applied> | error
+ *   cbc <key> <iv> <ciphertext>               -> ok <plaintext> | error
  *   bench <bytes> <rounds>                    -> bench <gcm bytes/s> <stream bytes/s>
  * ("-" stands for an empty hex field.)
  */
@@ -107,6 +108,24 @@ int main(void)
 				continue;
 			}
 			if (smgw_aes_gcm_keystream(&key, iv, data, length, out) != SMGW_AES_OK)
+				puts("error");
+			else {
+				printf("ok ");
+				hex(out, length);
+				printf("\n");
+			}
+			smgw_aes_key_free(&key);
+			continue;
+		}
+		if (n == 4 && strcmp(field[0], "cbc") == 0) {
+			size_t k = unhex(field[1], key_bytes, sizeof(key_bytes));
+			size_t ivl = unhex(field[2], iv, sizeof(iv));
+			size_t length = unhex(field[3], data, sizeof(data));
+			if (k != 16 || ivl != 16 || smgw_aes_key_init(&key, key_bytes) != SMGW_AES_OK) {
+				puts("error");
+				continue;
+			}
+			if (smgw_aes_cbc_decrypt(&key, iv, data, length, out) != SMGW_AES_OK)
 				puts("error");
 			else {
 				printf("ok ");

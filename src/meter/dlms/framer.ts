@@ -1,7 +1,9 @@
 // DLMS transports on a meter's customer interface, reassembled into APDUs:
 //  - wired M-Bus long frames (EN 13757-2): 68 L L 68 C A CI STSAP DTSAP
 //    <segment> CS 16. The CI field's low nibble numbers the segments, 0x10
-//    marks the last (Austrian Kaifa and Sagemcom meters, 2400 8E1).
+//    marks the last (Austrian Kaifa and Sagemcom meters, 2400 8E1). A frame
+//    whose CI says EN 13757-3 (0x72, 0x5B ...: the Siemens AMIS TD-3511 of
+//    Netz Oberösterreich) is handed on whole for the M-Bus decoder.
 //  - HDLC frame format type 3 (IEC 62056-46): 7E A0LL <dst> <src> <ctrl> HCS
 //    <info> FCS 7E, with the segmentation bit for APDUs that span frames, and
 //    the LLC header E6 E7 00 before the APDU.
@@ -10,28 +12,22 @@
 // 'auto' takes whichever it meets first and then stays with it, so that a
 // 0F or 68 inside a corrupted frame is not mistaken for the start of another.
 
-import { crc16X25 } from '../../codec/crc16';
+import { crc16X25Register } from '../../codec/crc16';
 import { DecodeError } from '../errors';
 import { Framer, MAX_TELEGRAM, type FrameSink } from '../framer';
 import { skipData } from './axdr';
 import { gloFrameLength } from './glo';
+import { CHECKSUM_MISMATCH, ConfirmedFrame, isApplicationCi, isSndUd, longFrame, MBUS_SHORT_START, MBUS_START, NOT_A_FRAME, PEEK, sndNke, WAIT } from '../mbus/link';
 
 export type DlmsTransport = 'auto' | 'mbus' | 'hdlc' | 'apdu';
 
-const MBUS_START = 0x68;
-const MBUS_STOP = 0x16;
 const HDLC_FLAG = 0x7e;
 const GLO = 0xdb;
 const NOTIFICATION = 0x0f;
 
-/**
- * Outcome of looking at the front of the buffer: bytes used (> 0), WAIT for
- * the rest of a frame that has begun, PEEK when more bytes are needed to tell
- * whether one has begun, or NOT_A_FRAME.
- */
-const WAIT = 0;
-const NOT_A_FRAME = -1;
-const PEEK = -2;
+// Outcome of looking at the front of the buffer: bytes used (> 0), WAIT for
+// the rest of a frame that has begun, PEEK when more bytes are needed to tell
+// whether one has begun, or NOT_A_FRAME (as mbus/link.ts defines them).
 
 export class DlmsFramer extends Framer {
   private transport: DlmsTransport;
@@ -43,6 +39,14 @@ export class DlmsFramer extends Framer {
   private hdlcSegmented = false;
   /** The last scan stopped inside a frame (not merely before telling whether one began). */
   private partial = false;
+  /** Bytes left of a frame whose HCS failed: only an HDLC flag may start a frame among them. */
+  private hdlcOnly = 0;
+  /** This meter's HDLC APDUs begin with the LLC header. */
+  private hdlcLlc = false;
+  /** An HDLC frame failed its check: frames without the LLC header that follow are the rest of its APDU. */
+  private hdlcLost = false;
+  /** The last EN 13757-3 SND_UD confirmed (a TD-3511 read by the dlms setting); DLMS push meters expect no E5. */
+  private readonly confirmed = new ConfirmedFrame();
 
   constructor(sink: FrameSink, transport: DlmsTransport = 'auto', capacity = MAX_TELEGRAM) {
     super(sink, capacity);
@@ -54,42 +58,52 @@ export class DlmsFramer extends Framer {
   }
 
   protected reset(): void {
+    this.hdlcOnly = 0;
+    this.hdlcLost = false;
     this.apduLen = 0;
     this.nextSegment = -1;
     this.hdlcSegmented = false;
   }
 
-  private startsFrame(b: number): boolean {
-    const t = this.transport;
-    if (b === MBUS_START) return t === 'auto' || t === 'mbus';
-    if (b === HDLC_FLAG) return t === 'auto' || t === 'hdlc';
-    if (b === GLO || b === NOTIFICATION) return t === 'auto' || t === 'apdu';
-    return false;
-  }
-
   protected scan(): void {
     while (this.len > 0) {
       const b = this.buf[0];
+      const t = this.transport;
       let used = NOT_A_FRAME;
-      if (this.startsFrame(b)) {
-        if (b === MBUS_START) used = this.mbus();
-        else if (b === HDLC_FLAG) used = this.hdlc();
-        else used = this.bare();
+      // Which transports may start here (inline: this runs for every byte between frames).
+      if (b === HDLC_FLAG) {
+        if (t === 'auto' || t === 'hdlc') used = this.hdlc();
+      } else if (this.hdlcOnly > 0) {
+        // inside an HDLC frame whose HCS failed: only a flag starts a frame
+      } else if (b === MBUS_START) {
+        if (t === 'auto' || t === 'mbus') used = this.mbus();
+      } else if (b === MBUS_SHORT_START) {
+        // A TD-3511 searching for its reader (SND_NKE): confirmed, and counted with the bytes between frames.
+        if (t === 'auto' || t === 'mbus') {
+          used = sndNke(this.buf, this.len);
+          if (used > 0) {
+            if (this.confirm()) this.confirmed.reset();
+            this.skip(used);
+            continue;
+          }
+        }
+      } else if (b === GLO || b === NOTIFICATION) {
+        if (t === 'auto' || t === 'apdu') used = this.bare();
       }
       this.partial = used === WAIT;
       if (used === WAIT || used === PEEK) {
         if (!this.ending || used === WAIT) return;
         used = NOT_A_FRAME; // the input ended before this could become a frame
       }
-      if (used > 0) this.consume(used);
-      else this.skip(1);
+      if (used > 0) {
+        this.consume(used);
+        if (this.hdlcOnly > 0) this.hdlcOnly = 0;
+      } else {
+        this.skip(1);
+        if (this.hdlcOnly > 0) this.hdlcOnly--;
+      }
     }
     this.partial = false;
-  }
-
-  /** Hands a complete APDU to the sink. */
-  private deliver(bytes: Uint8Array): void {
-    this.complete(bytes);
   }
 
   private lock(transport: DlmsTransport): void {
@@ -110,40 +124,34 @@ export class DlmsFramer extends Framer {
   // -- M-Bus ----------------------------------------------------------------
 
   private mbus(): number {
-    const buf = this.buf;
-    if (this.len < 4) return PEEK;
-    const l = buf[1];
-    if (buf[2] !== l || buf[3] !== MBUS_START) return NOT_A_FRAME;
-    // Sagemcom T210-D sends L modulo 256 for frames over 255 bytes: when the
-    // frame does not end where L says, it may end 256 bytes later.
-    for (let length = l; length <= l + 256; length += 256) {
-      const end = 4 + length;
-      if (this.len < end + 2) {
-        if (length > l && this.ending) break;
-        return WAIT;
-      }
-      if (length >= 3 && buf[end + 1] === MBUS_STOP && this.sum(4, end) === buf[end]) {
-        this.lock('mbus');
-        this.mbusSegment(buf.subarray(4, end));
-        return end + 2;
-      }
+    const n = longFrame(this.buf, this.len, this.ending);
+    if (n === WAIT || n === NOT_A_FRAME || n === PEEK) return n;
+    if (n < 0) {
+      this.sink.reject(new DecodeError('crc', CHECKSUM_MISMATCH));
+      if (this.nextSegment < 0) this.dropped(); // no APDU in progress that the flag still holds against
+      return -n;
     }
-    this.sink.reject(new DecodeError('crc', 'M-Bus checksum mismatch: the frame was corrupted on the line'));
-    return Math.min(this.len, 4 + l + 2);
+    this.lock('mbus');
+    this.mbusFrame(n);
+    return n;
   }
 
-  private sum(start: number, end: number): number {
-    const b = this.buf;
-    let s = 0;
-    let i = start;
-    for (const end4 = end - 3; i < end4; i += 4) s += b[i] + b[i + 1] + b[i + 2] + b[i + 3];
-    for (; i < end; i++) s += b[i];
-    return s & 0xff;
-  }
-
-  /** C A CI STSAP DTSAP <segment>. */
-  private mbusSegment(frame: Uint8Array): void {
+  /**
+   * A verified long frame of n bytes at buf[0]: C A CI STSAP DTSAP <segment>,
+   * or an EN 13757-3 application frame (CI 0x72, 0x5B ...), which goes to the
+   * decoder whole.
+   */
+  private mbusFrame(n: number): void {
+    const frame = this.buf.subarray(4, n - 2);
     const ci = frame[2];
+    if (ci > 0x1f && isApplicationCi(ci)) {
+      if (this.nextSegment > 0) this.sink.reject(new DecodeError('truncated', 'M-Bus segments missing: an APDU was not completed'));
+      this.reset();
+      // Confirmed as the M-Bus framer does (mbus/framer.ts): a repeat of the last one confirmed is not decoded again.
+      if (isSndUd(frame[0]) && this.confirm() && this.confirmed.repeated(this.buf, n)) return;
+      this.complete(this.buf.subarray(0, n));
+      return;
+    }
     if (ci > 0x1f || frame.length < 5) {
       this.sink.reject(new DecodeError('unsupported', `M-Bus frame with CI 0x${ci.toString(16)} carries no DLMS segment`));
       return;
@@ -162,7 +170,7 @@ export class DlmsFramer extends Framer {
     if (last) {
       const n = this.apduLen;
       this.reset();
-      this.deliver(this.apdu.subarray(0, n));
+      this.complete(this.apdu.subarray(0, n));
     } else this.nextSegment = (segment + 1) & 0x0f;
   }
 
@@ -190,33 +198,70 @@ export class DlmsFramer extends Framer {
     const hcs = p;
     const fcs = 1 + length - 2;
     const hasInfo = hcs + 2 < fcs;
+    // The FCS covers the header too: it continues from the HCS's register rather than running over the header again.
+    let register = 0xffff;
+    let from = 1;
     if (hasInfo) {
       if (this.len < hcs + 2) return PEEK;
-      if (crc16X25(buf, 1, hcs) !== (buf[hcs] | (buf[hcs + 1] << 8))) return NOT_A_FRAME; // not a header: resync
+      register = crc16X25Register(0xffff, buf, 1, hcs);
+      from = hcs;
+      if ((register ^ 0xffff) !== (buf[hcs] | (buf[hcs + 1] << 8))) {
+        // A header in the shape of one whose check fails: a frame corrupted
+        // on the line (or noise that looks like one). Its length is not to be
+        // trusted, so resync byte by byte; but until its claimed end only an
+        // HDLC flag may start a frame, so that the APDU inside (DB ...) is not
+        // taken as a bare frame that no check covers.
+        this.hdlcCorrupted('HDLC header check sequence mismatch: the frame was corrupted on the line');
+        this.hdlcOnly = 1 + length;
+        return NOT_A_FRAME;
+      }
     }
     // The closing flag is not awaited: the next frame's opening flag may be it.
     if (this.len < 1 + length) return WAIT;
-    if (crc16X25(buf, 1, fcs) !== (buf[fcs] | (buf[fcs + 1] << 8))) {
-      this.sink.reject(new DecodeError('crc', 'HDLC frame check sequence mismatch: the frame was corrupted on the line'));
+    if ((crc16X25Register(register, buf, from, fcs) ^ 0xffff) !== (buf[fcs] | (buf[fcs + 1] << 8))) {
+      this.hdlcCorrupted('HDLC frame check sequence mismatch: the frame was corrupted on the line');
       return 1 + length;
     }
     this.lock('hdlc');
     if (control >= fcs || !hasInfo) return 1 + length; // no information field: nothing to read
     const segmented = (format & 0x0800) !== 0;
-    if (!this.hdlcSegmented) this.apduLen = 0;
+    if (!this.hdlcSegmented) {
+      // Until the LLC header has been seen, and after a corrupted frame: does this APDU begin with it?
+      if (!this.hdlcLlc || this.hdlcLost) {
+        const llc = isLlc(buf, hcs + 2, fcs);
+        if (llc) this.hdlcLlc = true;
+        if (this.hdlcLost && this.hdlcLlc && !llc) {
+          // No LLC header where an APDU of this meter begins: the rest of the
+          // APDU whose earlier segment failed its check. Dropped to its end.
+          if (!segmented) {
+            this.hdlcLost = false;
+            this.sink.reject(new DecodeError('truncated', 'HDLC segments lost: the rest of an APDU whose earlier segment was corrupted is discarded'));
+          }
+          return 1 + length;
+        }
+        this.hdlcLost = false;
+      }
+      this.apduLen = 0;
+    }
     if (!this.append(buf.subarray(hcs + 2, fcs))) return 1 + length;
     if (segmented) {
       this.hdlcSegmented = true;
       return 1 + length;
     }
     this.hdlcSegmented = false;
-    // LLC header: destination LSAP E6, source LSAP E7 (response), quality 00.
-    let start = 0;
-    if (this.apduLen >= 3 && this.apdu[0] === 0xe6 && (this.apdu[1] === 0xe7 || this.apdu[1] === 0xe6) && this.apdu[2] === 0) start = 3;
+    const start = isLlc(this.apdu, 0, this.apduLen) ? 3 : 0;
     const n = this.apduLen;
     this.apduLen = 0;
-    this.deliver(this.apdu.subarray(start, n));
+    this.complete(this.apdu.subarray(start, n));
     return 1 + length;
+  }
+
+  /** An HDLC frame failed a check: the APDU it belonged to is lost, and so are its remaining segments. */
+  private hdlcCorrupted(message: string): void {
+    this.sink.reject(new DecodeError('crc', message));
+    this.apduLen = 0;
+    this.hdlcSegmented = false;
+    this.hdlcLost = true;
   }
 
   // -- bare APDU --------------------------------------------------------------
@@ -239,9 +284,14 @@ export class DlmsFramer extends Framer {
       if (n === 0) return this.len >= this.buf.length ? NOT_A_FRAME : WAIT;
     }
     this.lock('apdu');
-    this.deliver(buf.subarray(0, n));
+    this.complete(buf.subarray(0, n));
     return n;
   }
+}
+
+/** LLC header at b[start]: destination LSAP E6, source LSAP E7 (response) or E6, quality 00. */
+function isLlc(b: Uint8Array, start: number, end: number): boolean {
+  return end - start >= 3 && b[start] === 0xe6 && (b[start + 1] === 0xe7 || b[start + 1] === 0xe6) && b[start + 2] === 0;
 }
 
 /** Length of the plain data-notification at b[0]: 0 when incomplete, -1 when it is not one. */

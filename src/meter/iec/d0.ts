@@ -12,6 +12,7 @@ import { BANG, LF } from './text-framer';
 /** Where meters put their number, most specific first. */
 const METER_ID_KEYS = ['1-0:96.1.0', '0-0:96.1.0', '0-0:96.1.255', '1-0:96.1.255', '1-0:0.0.0', '0-0:0.0.0', '1-0:C.1.0', '0-0:C.1.0'];
 
+const CR = 0x0d;
 const DATE = 2; // 0.9.2: the meter's date, YYMMDD
 const TIME = 3; // 0.9.1: the meter's time, hhmmss
 
@@ -41,6 +42,11 @@ export function decodeD0(frame: Uint8Array, zone: string): Reading {
     bodyEnd = frame.lastIndexOf(BANG, etx);
     if (bodyEnd < bodyStart) reject('framing', 'IEC 62056-21 mode C block without "!"');
   } else {
+    // Mode D: CR LF follows the identification line. A control character
+    // there is a mode C block's STX corrupted on the line (STX ^ 0x08 is LF):
+    // read as mode D, its BCC would go unchecked.
+    const c = frame[bodyStart];
+    if (c < 0x20 && c !== CR) reject('framing', 'IEC 62056-21 telegram with a control character after its identification line: a corrupted mode C block?');
     bodyEnd = frame.lastIndexOf(BANG);
   }
   const values: { [obis: string]: RegisterValue } = {};

@@ -65,7 +65,8 @@ function decodePlain(frame: Uint8Array, zone: string, security: Security): Readi
       reject('crc', 'DSMR CRC mismatch: the telegram was corrupted on the line (check the P1 cable)');
     }
   }
-  // DSMR 2.2 and 3.0 send no CRC: nothing to check.
+  // DSMR 2.2 and 3.0 send no CRC: nothing to check there. A telegram that
+  // says it is DSMR 4 or later must carry one (checked after its lines).
   const identEnd = frame.indexOf(LF);
   const values: { [obis: string]: RegisterValue } = {};
   let time: number | null = null;
@@ -103,7 +104,20 @@ function decodePlain(frame: Uint8Array, zone: string, security: Security): Readi
       else values[code.key] = quantityOf(group) ?? { text: group };
     },
   }, CODES);
+  if (crcText.length === 0 && requiresCrc(values)) {
+    reject('crc', 'DSMR 4/5 telegram without its CRC: the end line was corrupted on the line (check the P1 cable)');
+  }
   return { protocol: 'dsmr', meterId: meterIdFrom(values, METER_ID_KEYS), time, values, security };
+}
+
+/**
+ * DSMR 4.0 and later (version line 1-3:0.2.8 of 40 or more, or the Belgian
+ * e-MUCS version 0-0:96.1.4) make the CRC mandatory: such a telegram without
+ * one lost its CRC on the line, and nothing would check its digits.
+ */
+function requiresCrc(values: { [obis: string]: RegisterValue }): boolean {
+  const version = values['1-3:0.2.8'] as { text?: string } | undefined;
+  return (version?.text !== undefined && parseInt(version.text, 10) >= 40) || values['0-0:96.1.4'] !== undefined;
 }
 
 /**

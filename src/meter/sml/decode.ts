@@ -5,7 +5,7 @@
 // type-length field in module variables: on XS every property access and
 // call is bytecodes, and this runs for every element of every telegram.
 
-import { crc16Kermit, crc16X25 } from '../../codec/crc16';
+import { crc16Kermit, crc16X25, crc16X25Register, crc16X25Within } from '../../codec/crc16';
 import { latin1, readInt, textOrHex } from '../../codec/bytes';
 import { scale } from '../../codec/decimal';
 import { obisFromBytes } from '../../obis';
@@ -132,30 +132,89 @@ function time(b: Uint8Array, p: number, end: number): number | null {
   return null;
 }
 
-/** Checks the transport framing and CRC; returns the unescaped payload without fill bytes. */
+const CRC_MISMATCH = "SML CRC mismatch: the telegram was corrupted on the line (check the reading head's position)";
+
+/** The CRC a file or message carries matched only as CRC-16/KERMIT: allowed for Holley meters alone (see decodeSml). */
+let kermitUsed = false;
+
+const swapped = (v: number) => ((v & 0xff) << 8) | (v >> 8);
+
+/**
+ * Checks a CRC the telegram carries over b[start, end), `wire` as sent (low
+ * byte first, both for the transport CRC and for a message's crc16):
+ * CRC-16/X-25 as the standard says, or CRC-16/KERMIT in either byte order,
+ * which some Holley DTZ541 firmware computes instead.
+ */
+function checkCrc(b: Uint8Array, start: number, end: number, wire: number): void {
+  if (crc16X25(b, start, end) === wire) return;
+  const kermit = crc16Kermit(b, start, end);
+  if (kermit !== wire && kermit !== swapped(wire)) reject('crc', CRC_MISMATCH);
+  kermitUsed = true;
+}
+
+// The CRCs of a file without escapes are checked in one pass after it has
+// been read (checkDeferred): the transport CRC over the file, and each
+// message's CRC from the registers that pass had at the message's start and
+// at its crc16 field. Reading first is safe (the reader checks every length);
+// a file that fails to read is checked then, so that a corrupted one is still
+// `crc`. Message spans, in payload offsets; past MAX_SPANS messages, checked
+// directly.
+const MAX_SPANS = 32;
+const spanStart = new Int32Array(MAX_SPANS);
+const spanEnd = new Int32Array(MAX_SPANS);
+const spanWire = new Int32Array(MAX_SPANS);
+let spans = 0;
+/** The payload is the frame from offset 8 (no escapes), and its CRCs wait for checkDeferred. */
+let deferred = false;
+
+/** Checks the transport CRC and the message CRCs recorded while reading, in one pass over the frame. */
+function checkDeferred(frame: Uint8Array, b: Uint8Array): void {
+  const n = frame.length;
+  let register = 0xffff;
+  let at = 0;
+  let messagesOk = true;
+  for (let i = 0; i < spans; i++) {
+    const start = spanStart[i] + 8;
+    const end = spanEnd[i] + 8;
+    const before = crc16X25Register(register, frame, at, start);
+    register = crc16X25Register(before, frame, start, end);
+    if (crc16X25Within(before, register, end - start) !== spanWire[i]) messagesOk = false;
+    at = end;
+  }
+  register = crc16X25Register(register, frame, at, n - 2);
+  const wire = frame[n - 2] | (frame[n - 1] << 8);
+  if ((register ^ 0xffff) !== wire) checkCrc(frame, 0, n - 2, wire); // KERMIT, or a corrupted file
+  if (messagesOk) return;
+  for (let i = 0; i < spans; i++) checkCrc(b, spanStart[i], spanEnd[i], spanWire[i]);
+}
+
+/** Checks the transport framing (and, for a file with escapes, its CRC); returns the unescaped payload without fill bytes. */
 function payload(frame: Uint8Array): Uint8Array {
   const n = frame.length;
   if (n < 16 || n % 4 !== 0) reject('framing', 'SML file length is not a multiple of 4: bytes were lost on the line');
-  const wire = frame[n - 2] | (frame[n - 1] << 8);
-  if (crc16X25(frame, 0, n - 2) !== wire) {
-    // Some Holley DTZ541 firmware computes CRC-16/KERMIT over the same bytes.
-    const kermit = crc16Kermit(frame, 0, n - 2);
-    if (kermit !== wire && kermit !== (((wire & 0xff) << 8) | (wire >> 8))) {
-      reject('crc', "SML CRC mismatch: the telegram was corrupted on the line (check the reading head's position)");
-    }
-  }
   const fill = frame[n - 3];
-  if (fill > 3) reject('framing', 'SML end sequence has an invalid fill byte count');
+  if (fill > 3) {
+    checkCrc(frame, 0, n - 2, frame[n - 2] | (frame[n - 1] << 8)); // a corrupted file first
+    reject('framing', 'SML end sequence has an invalid fill byte count');
+  }
   const end = n - 8;
-  // Escaped 1b1b1b1b sequences are rare: copy only when there is one.
+  // Escaped 1b1b1b1b sequences are rare: copy only when there is one. Four
+  // aligned words per step while none of them starts with 1b (on XS the loop
+  // itself costs as much as the compare).
   let escaped = false;
-  for (let p = 8; p < end; p += 4) {
+  let p = 8;
+  while (p + 12 < end && frame[p] !== ESC && frame[p + 4] !== ESC && frame[p + 8] !== ESC && frame[p + 12] !== ESC) p += 16;
+  for (; p < end; p += 4) {
     if (frame[p] === ESC && frame[p + 1] === ESC && frame[p + 2] === ESC && frame[p + 3] === ESC) {
       escaped = true;
       break;
     }
   }
-  if (!escaped) return frame.subarray(8, end - fill);
+  if (!escaped) {
+    deferred = true;
+    return frame.subarray(8, end - fill);
+  }
+  checkCrc(frame, 0, n - 2, frame[n - 2] | (frame[n - 1] << 8));
   const out = new Uint8Array(end - 8);
   let o = 0;
   for (let p = 8; p < end; p += 4) {
@@ -204,6 +263,8 @@ interface ListState {
   meterId: string | null;
   time: number | null;
   dzgBug: boolean;
+  /** The server id is a Holley one (DIN 43863-5 manufacturer HLY): the only meters whose KERMIT CRCs are accepted. */
+  holley: boolean;
   /** 1-0:16.7.0 sent as a one- or two-byte Integer: [raw, width, exp, unit], for the DZG rule. */
   shortPower: [number, number, number, string] | null;
 }
@@ -221,8 +282,11 @@ function entry(b: Uint8Array, p: number, end: number, s: ListState): number {
     name = p + 1;
     p += 7;
   } else p = skip(b, p, end);
-  p = skip(b, p, end); // status
-  p = skip(b, p, end); // valTime
+  // status and valTime, mostly absent (01): skipped without a call.
+  if (b[p] === 0x01) p++;
+  else p = skip(b, p, end);
+  if (b[p] === 0x01) p++;
+  else p = skip(b, p, end);
   let unitCode = 255;
   let x = b[p];
   if (x === 0x62) {
@@ -243,13 +307,26 @@ function entry(b: Uint8Array, p: number, end: number, s: ListState): number {
     scaler = number(b, p, end);
     p = at;
   }
-  const valueStart = p;
-  p = tl(b, p, end);
-  const valueType = type;
-  const width = len;
-  const valueAt = p;
-  p = valueType === LIST ? skip(b, valueStart, end) : p + width;
-  p = skip(b, p, end); // valueSignature
+  let valueType: number;
+  let width: number;
+  let valueAt: number;
+  const v = b[p];
+  if (v > 0 && v < 0x70 && (v & 0x0f) > 0 && p + (v & 0x0f) <= end) {
+    // A scalar with a one-byte type-length field (most values): what tl() would find, without the call.
+    valueType = v & 0x70;
+    width = (v & 0x0f) - 1;
+    valueAt = p + 1;
+    p = valueAt + width;
+  } else {
+    const valueStart = p;
+    p = tl(b, p, end);
+    valueType = type;
+    width = len;
+    valueAt = p;
+    p = valueType === LIST ? skip(b, valueStart, end) : p + width;
+  }
+  if (b[p] === 0x01) p++; // valueSignature, mostly absent
+  else p = skip(b, p, end);
   if (p > end) reject('structure', 'SML list entry runs past the end of the file');
   if (name >= 0) value(b, obisFromBytes(b, name), valueType, width, valueAt, unitCode, scaler, s);
   return p;
@@ -314,6 +391,7 @@ function getList(b: Uint8Array, p: number, end: number, s: ListState): number {
   if (type === OCTETS && len > 0 && s.meterId === null) {
     s.meterId = meterIdOf(b, p, p + len);
     s.dzgBug = isDzgPowerSignBug(b, p, p + len);
+    s.holley = len === 10 && b[p + 2] === 0x48 && b[p + 3] === 0x4c && b[p + 4] === 0x59;
   }
   p += type === LIST ? 0 : len;
   p = skip(b, p, end); // listName
@@ -330,10 +408,31 @@ function getList(b: Uint8Array, p: number, end: number, s: ListState): number {
 }
 
 export function decodeSml(frame: Uint8Array): Reading {
+  kermitUsed = false;
+  deferred = false;
+  spans = 0;
   const b = payload(frame);
+  let reading: Reading;
+  try {
+    reading = readFile(b);
+  } catch (e) {
+    if (deferred) checkDeferred(frame, b); // a file that does not read may be a corrupted one: crc first
+    throw e;
+  }
+  if (deferred) checkDeferred(frame, b);
+  if (kermitUsed && !holley) reject('crc', CRC_MISMATCH);
+  if (lists === 0) reject('structure', 'SML file without a GetList response: it carries no readings');
+  return reading;
+}
+
+/** What readFile found besides the reading: whether the server id is a Holley one, and how many GetList responses. */
+let holley = false;
+let lists = 0;
+
+function readFile(b: Uint8Array): Reading {
   const end = b.length;
-  const s: ListState = { values: {}, meterId: null, time: null, dzgBug: false, shortPower: null };
-  let lists = 0;
+  const s: ListState = { values: {}, meterId: null, time: null, dzgBug: false, holley: false, shortPower: null };
+  lists = 0;
   let p = 0;
   while (p < end) {
     if (b[p] === 0) {
@@ -349,8 +448,12 @@ export function decodeSml(frame: Uint8Array): Reading {
       continue;
     }
     p = skip(b, p, end); // transactionId
-    p = skip(b, p, end); // groupNo
-    p = skip(b, p, end); // abortOnError
+    // groupNo and abortOnError: scalars with a one-byte type-length field (62 00), skipped without a call.
+    for (let k = 0; k < 2; k++) {
+      const x = b[p];
+      if (x > 0 && x < 0x70 && p + (x & 0x0f) <= end) p += x & 0x0f;
+      else p = skip(b, p, end);
+    }
     const body = p;
     p = tl(b, p, end);
     if (type === LIST && len === 2) {
@@ -360,8 +463,27 @@ export function decodeSml(frame: Uint8Array): Reading {
         lists++;
       } else p = skip(b, at, end);
     } else p = skip(b, body, end);
-    for (let k = 4; k < fields; k++) p = skip(b, p, end); // crc16, endOfSmlMsg
+    if (fields > 4) {
+      // crc16 over the message up to it: redundant with the transport CRC
+      // for line errors, but a check the message carries, so checked.
+      const crcAt = p;
+      let crc: number;
+      if (b[p] === 0x63 && p + 3 <= end) {
+        crc = (b[p + 1] << 8) | b[p + 2]; // the usual Unsigned16, read without a call
+        at = p + 3;
+      } else {
+        crc = number(b, p, end);
+        if (len !== 2 || type !== UNSIGNED) reject('structure', 'SML message CRC is not an Unsigned16');
+      }
+      if (deferred && spans < MAX_SPANS) {
+        spanStart[spans] = message;
+        spanEnd[spans] = crcAt;
+        spanWire[spans++] = swapped(crc);
+      } else checkCrc(b, message, crcAt, swapped(crc));
+      p = at;
+    }
+    for (let k = 5; k < fields; k++) p = skip(b, p, end); // endOfSmlMsg
   }
-  if (lists === 0) reject('structure', 'SML file without a GetList response: it carries no readings');
+  holley = s.holley;
   return { protocol: 'sml', meterId: s.meterId, time: s.time, values: s.values, security: PLAIN };
 }

@@ -41,6 +41,7 @@ export class SmlFramer extends Framer {
         // Escape sequences start on 4-byte boundaries: only every fourth byte can begin one.
         let p = this.pos;
         const last = this.len - 4;
+        while (p + 12 <= last && buf[p] !== ESC && buf[p + 4] !== ESC && buf[p + 8] !== ESC && buf[p + 12] !== ESC) p += 16; // four words a step
         while (p <= last && buf[p] !== ESC) p += 4;
         if (p > last) {
           this.pos = p;
