@@ -178,6 +178,12 @@ export class MqttIngest extends EventEmitter {
   private async authorizeAndStore(device: Device | null, packet: PublishPacket): Promise<void> {
     const topic = packet.topic;
     if (!device) return; // the broker's own messages (retained clean-up, wills of nobody)
+    // Revocation holds for a session already open: the device is looked up again for every message.
+    const now = await this.store.device(device.id);
+    if (!now || now.revokedAt !== null) {
+      this.note({ outcome: 'refused', topic, deviceId: device.id, reason: `device ${device.id} is revoked` });
+      throw new Error(`device ${device.id} is revoked`);
+    }
     const own = objectIdOf(device.id);
     const m = OMDP_TOPIC.exec(topic);
     if (!m) {

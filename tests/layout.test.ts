@@ -45,6 +45,20 @@ describe('the firmware layout', () => {
     }
   });
 
+  it('writes no object at run time that a module made while preloading (read-only in flash on the device)', () => {
+    // XS makes a preloaded Map, Set, ArrayBuffer or Date read-only: a cache or scratch buffer made when the
+    // module loads throws on the device when written, though it works on Node and in xsnap (no preload there).
+    const made = /^(?:export )?(?:const|let) (\w+)(?:: [^=]+)? = new (?:Map|Set|WeakMap|Date|ArrayBuffer|DataView|(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array|Float(?:32|64)Array)\b/gm;
+    for (const file of [...sources, ...files(join(ROOT, 'hosts/moddable'))]) {
+      const text = readFileSync(file, 'utf8');
+      for (const [, name] of text.matchAll(made)) {
+        // Written inside a function (an indented line), not while the module body fills a table.
+        const written = new RegExp(`^\\s+.*\\b${name}(?:\\[[^\\]]+\\]\\s*(?:[-+*/|&^]|<<|>>>?)?=(?!=)|\\.(?:set|fill|add|delete|clear|setTime|copyWithin)\\(|\\.set(?:Ui|I)nt|\\.setFloat)`, 'm');
+        expect(written.test(text), `${relative(ROOT, file)}: ${name} is made when the module loads and written at run time`).toBe(false);
+      }
+    }
+  });
+
   it('src/ imports only its own modules: no Node, no Moddable, no packages', () => {
     for (const file of sources) {
       const text = readFileSync(file, 'utf8');

@@ -462,6 +462,23 @@ describe("the backend's embedded broker", () => {
     expect(await backend.store.readings('METER-B', t, t + HOUR, ['taf7'])).toHaveLength(1);
     await Promise.all([ca.endAsync(), cb3.endAsync()]);
   }, 60000);
+
+  it('refuses a device revoked while its session is open: the next reading ends the connection and is not stored', async () => {
+    const { backend, a, events } = await backendWithTwoHouseholds();
+    const t = Date.UTC(2025, 5, 2, 10, 15);
+    const c = await connect(backend.mqtt!.url, a.options);
+    await c.publishAsync('smartMeterMessage/METER-A/readings', reading('METER-A', t, a.deviceId), { qos: 1 });
+    const revoked = await backend.app.inject({ method: 'POST', url: `/api/v1/admin/devices/${a.deviceId}/revoke`, headers: { authorization: 'Bearer admin-token-for-the-mqtt-tests' } });
+    expect(revoked.statusCode).toBe(200);
+    const closed = ended(c);
+    c.publish('smartMeterMessage/METER-A/readings', reading('METER-A', t + 15 * MIN, a.deviceId), { qos: 1 });
+    expect(await closed).toBe('closed');
+    expect(events.at(-1)).toMatchObject({ outcome: 'refused', deviceId: a.deviceId, reason: `device ${a.deviceId} is revoked` });
+    expect(await backend.store.readings('METER-A', t - HOUR, t + HOUR, ['taf7'])).toHaveLength(1);
+    // And it cannot come back.
+    await expect(connect(backend.mqtt!.url, a.options)).rejects.toThrow(/Not authorized/i);
+    c.end(true);
+  }, 60000);
 });
 
 describe('the publisher inside the XS engine', () => {

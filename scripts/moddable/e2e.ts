@@ -436,7 +436,7 @@ async function runCase(c: MeterCase, backend: Backend, householdId: string, lib:
     const m = (await portal.ok('GET', '/api/status')).mqtt;
     return m?.state === 'connected' && m.acked > 0 && m.pending === 0 ? m : undefined;
   }, 180_000);
-  say(`${c.kind}: MQTT: the log published to its end (${mqtt.acked} acknowledged by the broker since the last boot), ${mqtt.discovery} Home Assistant configs`);
+  say(`${c.kind}: MQTT: the log published to its end (${mqtt.acked} acknowledged by the broker since the last boot)`);
   // The status page's heap line: the XS heap's own figures on Moddable.
   const heapShown = (await portal.ok('GET', '/api/status')).heap;
   if (!(heapShown?.slotsTotal > 0 && heapShown.slotsUsed > 0 && heapShown.chunkBytesTotal > 0)) throw new Error(`${c.kind}: /api/status shows no XS heap: ${JSON.stringify(heapShown)}`);

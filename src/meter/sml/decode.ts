@@ -160,9 +160,12 @@ function checkCrc(b: Uint8Array, start: number, end: number, wire: number): void
 // `crc`. Message spans, in payload offsets; past MAX_SPANS messages, checked
 // directly.
 const MAX_SPANS = 32;
-const spanStart = new Int32Array(MAX_SPANS);
-const spanEnd = new Int32Array(MAX_SPANS);
-const spanWire = new Int32Array(MAX_SPANS);
+// Allocated on first use, not when the module loads: on the device a typed
+// array made while preloading is in flash, read-only (docs/esp32.md).
+const UNALLOCATED = new Int32Array(0);
+let spanStart = UNALLOCATED;
+let spanEnd = UNALLOCATED;
+let spanWire = UNALLOCATED;
 let spans = 0;
 /** The payload is the frame from offset 8 (no escapes), and its CRCs wait for checkDeferred. */
 let deferred = false;
@@ -476,6 +479,11 @@ function readFile(b: Uint8Array): Reading {
         if (len !== 2 || type !== UNSIGNED) reject('structure', 'SML message CRC is not an Unsigned16');
       }
       if (deferred && spans < MAX_SPANS) {
+        if (spanStart === UNALLOCATED) {
+          spanStart = new Int32Array(MAX_SPANS);
+          spanEnd = new Int32Array(MAX_SPANS);
+          spanWire = new Int32Array(MAX_SPANS);
+        }
         spanStart[spans] = message;
         spanEnd[spans] = crcAt;
         spanWire[spans++] = swapped(crc);
