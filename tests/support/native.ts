@@ -32,29 +32,17 @@ function gcc(args: string[]): void {
   if (r.status !== 0) throw new Error(`gcc ${args.join(' ')}\n${r.stderr}`);
 }
 
-/** Compiles modules/aes-gcm's core with its test driver; returns the executable's path. */
-export function buildAesGcmDriver(): string {
+/** Compiles modules/<name>'s core with its test driver (tests/native/driver.h beside it); returns the executable's path. */
+function buildDriver(name: string): string {
   requireSystemPackages(['build-essential', 'libmbedtls-dev']);
-  const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), 'aes-gcm-test');
-  gcc(['-O2', '-Wall', '-Wextra', '-Werror', '-Imodules/aes-gcm', 'modules/aes-gcm/aes-gcm-core.c', 'modules/aes-gcm/test/aes-gcm-test.c', '-lmbedcrypto', '-o', out]);
+  const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), `${name}-test`);
+  gcc(['-O2', '-Wall', '-Wextra', '-Werror', `-Imodules/${name}`, '-Itests/native', `modules/${name}/${name}-core.c`, `modules/${name}/test/${name}-test.c`, '-lmbedcrypto', '-o', out]);
   return out;
 }
 
-/** Compiles modules/digest's core with its test driver; returns the executable's path. */
-export function buildDigestDriver(): string {
-  requireSystemPackages(['build-essential', 'libmbedtls-dev']);
-  const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), 'digest-test');
-  gcc(['-O2', '-Wall', '-Wextra', '-Werror', '-Imodules/digest', 'modules/digest/digest-core.c', 'modules/digest/test/digest-test.c', '-lmbedcrypto', '-o', out]);
-  return out;
-}
-
-/** Compiles modules/ota-verify's core with its test driver; returns the executable's path. */
-export function buildOtaVerifyDriver(): string {
-  requireSystemPackages(['build-essential', 'libmbedtls-dev']);
-  const out = join(mkdtempSync(join(tmpdir(), 'smgw-native-')), 'ota-verify-test');
-  gcc(['-O2', '-Wall', '-Wextra', '-Werror', '-Imodules/ota-verify', 'modules/ota-verify/ota-verify-core.c', 'modules/ota-verify/test/ota-verify-test.c', '-lmbedcrypto', '-o', out]);
-  return out;
-}
+export const buildAesGcmDriver = (): string => buildDriver('aes-gcm');
+export const buildDigestDriver = (): string => buildDriver('digest');
+export const buildOtaVerifyDriver = (): string => buildDriver('ota-verify');
 
 /** Compiles a native binding as far as the XS headers allow, without linking (the device runtime provides the rest). */
 export function checkBinding(source: string, includes: string[] = []): void {

@@ -12,21 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "aes-gcm-core.h"
-
-static size_t unhex(const char *text, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	if (strcmp(text, "-") == 0)
-		return 0;
-	while (text[0] && text[1] && n < max) {
-		unsigned v;
-		if (sscanf(text, "%2x", &v) != 1)
-			break;
-		out[n++] = (uint8_t)v;
-		text += 2;
-	}
-	return n;
-}
+#include "driver.h"
 
 static void hex(const uint8_t *data, size_t length)
 {

@@ -10,23 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "digest-core.h"
+#include "driver.h"
 
 #define MAX_DATA 8192
-
-static size_t unhex(const char *text, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	if (strcmp(text, "-") == 0)
-		return 0;
-	while (text[0] && text[1] && n < max) {
-		unsigned v;
-		if (sscanf(text, "%2x", &v) != 1)
-			break;
-		out[n++] = (uint8_t)v;
-		text += 2;
-	}
-	return n;
-}
 
 static void answer(int result, const uint8_t *data, size_t length)
 {
