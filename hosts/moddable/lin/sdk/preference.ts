@@ -21,20 +21,19 @@ type Stored = string | boolean | number | { base64: string };
 const Base64Bytes = Uint8Array as unknown as { fromBase64(text: string): Uint8Array };
 type Base64Encodable = Uint8Array & { toBase64(): string };
 
-const NAME = 'nvs.json';
-let store: { [domain: string]: { [key: string]: Stored } } | null = null;
+type Store = { [domain: string]: { [key: string]: Stored } };
 
-function path(): string {
-  return (config as unknown as { file: { root: string } }).file.root + NAME;
-}
+// A string made from the build's configuration: preloading it is what we want.
+const PATH = (config as unknown as { file: { root: string } }).file.root + 'nvs.json';
+let store: Store | null = null;
 
-function load(): { [domain: string]: { [key: string]: Stored } } {
+function load(): Store {
   if (store) return store;
   store = {};
-  if (File.exists(path())) {
-    const file = new File(path(), false);
+  if (File.exists(PATH)) {
+    const file = new File(PATH, false);
     try {
-      store = JSON.parse(file.read(String) as string) as { [domain: string]: { [key: string]: Stored } };
+      store = JSON.parse(file.read(String) as string) as Store;
     } catch {
       // A file cut short by a kill mid-write reads as empty, as erased NVS would.
     } finally {
@@ -46,8 +45,8 @@ function load(): { [domain: string]: { [key: string]: Stored } } {
 
 function save(): void {
   const text = JSON.stringify(store);
-  if (File.exists(path())) File.delete(path());
-  const file = new File(path(), true);
+  if (File.exists(PATH)) File.delete(PATH);
+  const file = new File(PATH, true);
   file.write(text);
   file.close();
 }
@@ -66,10 +65,11 @@ export default class Preference {
   }
 
   static delete(domain: string, key: string): void {
-    const d = load()[domain];
+    const s = load();
+    const d = s[domain];
     if (!d || d[key] === undefined) return;
     delete d[key];
-    if (Object.keys(d).length === 0) delete load()[domain];
+    if (Object.keys(d).length === 0) delete s[domain];
     save();
   }
 
