@@ -169,13 +169,15 @@ export function closest(word: string, candidates: readonly string[]): string | u
     const prefixed = candidates.filter((c) => c.startsWith(word));
     if (prefixed.length) return prefixed.reduce((a, b) => (b.length < a.length ? b : a));
   }
+  // On a tie, the candidate of the word's own length: a swap or a wrong letter keeps it (`seped` is speed, not seed).
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestScore = Infinity;
   for (const c of candidates) {
     const d = editDistance(word, c);
-    if (d < bestDistance && d <= Math.max(1, Math.floor(Math.max(word.length, c.length) / 3))) {
+    const score = d + Math.abs(c.length - word.length) / 100;
+    if (score < bestScore && d <= Math.max(1, Math.floor(Math.max(word.length, c.length) / 3))) {
       best = c;
-      bestDistance = d;
+      bestScore = score;
     }
   }
   return best;

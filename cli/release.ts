@@ -32,7 +32,7 @@ const SIGN = command({
   options: {
     key: { type: 'string', value: 'PEM', required: true, description: 'the private release key (release-key.pem)' },
     hardware: { type: 'string', value: 'NAME', required: 'esp32, lin or sim (a device refuses an image for other hardware)', description: 'the hardware the image is for: esp32, lin (Moddable\'s simulator) or sim (smgw sim)' },
-    version: { type: 'string', value: 'X.Y.Z', default: FIRMWARE_VERSION, description: 'the version the header names (a device refuses one older than its own)' },
+    version: { type: 'string', value: 'X.Y.Z', default: FIRMWARE_VERSION, description: 'the version the header names (a device refuses an older one unless a rollout forces a downgrade)' },
     out: { type: 'string', short: 'o', value: 'OUT', required: true, description: 'the signed image to write' },
   },
   examples: ['smgw release sign --key ~/offline/smgw-release/release-key.pem --hardware esp32 --version 0.3.0 xs_esp32.bin -o smgw-0.3.0-esp32.fw'],
