@@ -74,9 +74,9 @@ export function parse<O extends Options>(c: Command<O>, argv: string[]): { value
     if (t.kind !== 'option') continue;
     const o = Object.hasOwn(table, t.name) ? table[t.name] : undefined;
     if (!o) throw new UsageError(unknownOption(c, t.rawName));
-    if (o.type === 'boolean' && t.value !== undefined) throw new UsageError(`--${t.name} takes no value (got "${t.rawName}=${t.value}")`);
-    if (o.type === 'string' && t.value === undefined) throw new UsageError(`--${t.name} needs a value: ${flag(t.name, o)}`);
-    if (o.type === 'string' && !t.inlineValue && t.value!.startsWith('-')) throw new UsageError(`--${t.name} ${t.value}: give a value that begins with - as --${t.name}=${t.value}`);
+    if (o.type === 'boolean' && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value (got "${t.rawName}=${t.value}")`);
+    if (o.type === 'string' && t.value === undefined) throw new UsageError(`${t.rawName} needs a value: ${flag(t.name, o)}`);
+    if (o.type === 'string' && !t.inlineValue && t.value!.startsWith('-')) throw new UsageError(`${t.rawName} ${t.value}: give a value that begins with - as --${t.name}=${t.value}`);
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
