@@ -3,13 +3,13 @@
 // decode errors by class, rejected frames, uploads, the reading log's own
 // troubles. Each event goes to the console, to a bounded ring in RAM (the
 // status page), and to flash: an event record in the reading log, chained to
-// the one before it by its SHA-256 hash (store/event-chain.ts), so that an
+// the one before it by its SHA-256 hash (formats/event-chain.ts), so that an
 // edited or removed event is detectable, on the device and at the backend
 // that the uplink delivers it to with the readings.
 
 import type { ReadingLog } from './store/reading-log';
-import { EVENT_KINDS, HASH_LENGTH, type EventEntry, type EventKind } from './store/entries';
-import { ChainVerifier, GENESIS, eventHash, type ChainStatus, type Sha256, type SeqEvent } from './store/event-chain';
+import { EVENT_KINDS, HASH_LENGTH, type EventEntry, type EventKind } from './formats/entries';
+import { ChainVerifier, GENESIS, eventHash, type ChainStatus, type Sha256, type SeqEvent } from './formats/event-chain';
 import type { KeyValuePort } from './ports/kv';
 import { fromHex, toHex } from './codec/bytes';
 

@@ -11,7 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { Simulation, FLASH_SIZE } from '../simulator/runner';
 import { NorFlash } from '../hosts/sim/flash';
 import { ReadingLog } from '../src/store/reading-log';
-import type { ReadingEntry } from '../src/store/entries';
+import type { ReadingEntry } from '../src/formats/entries';
 import { Pki, toPem } from '../backend/pki';
 import { Store } from '../backend/store';
 import type { IngestEvent } from '../backend/mqtt-ingest';

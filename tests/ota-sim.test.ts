@@ -14,7 +14,7 @@ import { startBackend } from '../backend/main';
 import { buildSimApp, checkSimApp } from '../hosts/sim/ota';
 import { SECTOR } from '../hosts/sim/flash';
 import { HEADER_LENGTH } from '../src/ota/image';
-import { ChainVerifier } from '../src/store/event-chain';
+import { ChainVerifier } from '../src/formats/event-chain';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { ReadingLog } from '../src/store/reading-log';
 import { APP_SIZE, runUpdate, signedImage, updateEvents, type UpdateRun } from './support/ota';

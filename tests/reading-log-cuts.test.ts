@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { NorFlash } from '../hosts/sim/flash';
 import { ReadingLog } from '../src/store/reading-log';
-import type { Entry, LogEntry } from '../src/store/entries';
+import type { Entry, LogEntry } from '../src/formats/entries';
 import { sameEntry, strip, workload } from './support/log';
 
 const SIZE = 12 * 1024; // three sectors: 2,400 appends wrap around more than twice

@@ -12,8 +12,8 @@ import { buildServer } from '../backend/server';
 import { Store } from '../backend/store';
 import { Pki } from '../backend/pki';
 import { bucketOf, FIRMWARE_CONTENT_TYPE } from '../backend/releases';
-import { BatchWriter, BATCH_CONTENT_TYPE } from '../src/uplink/batch';
-import { GENESIS } from '../src/store/event-chain';
+import { BatchWriter, BATCH_CONTENT_TYPE } from '../src/formats/batch';
+import { GENESIS } from '../src/formats/event-chain';
 import { HEADER_LENGTH } from '../src/ota/image';
 import { signedImage } from './support/ota';
 

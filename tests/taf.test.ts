@@ -16,7 +16,7 @@ import { LiveRing } from '../src/taf/live';
 import { Timekeeper } from '../src/time/timekeeper';
 import { ReplayGuard } from '../src/meter/replay';
 import { PLAIN, type Reading } from '../src/meter/reading';
-import type { LogEntry } from '../src/store/entries';
+import type { LogEntry } from '../src/formats/entries';
 import { coverage } from './support/sim';
 
 const T0 = Date.UTC(2025, 5, 2);

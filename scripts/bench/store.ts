@@ -10,7 +10,7 @@ import { NorFlash } from '../../hosts/sim/flash';
 import { XsWorker } from '../../hosts/xsnap/worker';
 import { distFile } from '../../cli/paths';
 import { ReadingLog } from '../../src/store/reading-log';
-import type { Entry, LogEntry } from '../../src/store/entries';
+import type { Entry, LogEntry } from '../../src/formats/entries';
 import type { Row } from './report';
 
 const SECTION = 'reading log';

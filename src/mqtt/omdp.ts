@@ -13,7 +13,7 @@
 // logged (kind, time, capture offset, time source, registers), so a reading
 // that arrives both over MQTT and in the day-after upload is one row.
 
-import type { ReadingEntry, SeriesKind, StoredValue } from '../store/entries';
+import type { ReadingEntry, SeriesKind, StoredValue } from '../formats/entries';
 import type { LiveValue } from '../taf/live';
 import { utcOffset } from '../time/zone';
 import { TOPIC_LEVEL } from './settings';

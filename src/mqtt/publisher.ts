@@ -22,7 +22,7 @@ import type { MqttConnectOptions, MqttEvent, MqttPort } from '../ports/mqtt';
 import type { NetworkPort } from '../ports/network';
 import type { TlsOptions } from '../ports/http';
 import type { ReadingLog } from '../store/reading-log';
-import type { ReadingEntry } from '../store/entries';
+import type { ReadingEntry } from '../formats/entries';
 import type { LiveRing, LiveValue } from '../taf/live';
 import type { Timekeeper } from '../time/timekeeper';
 import { utf8Encode } from '../codec/utf8';

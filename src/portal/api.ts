@@ -5,7 +5,7 @@
 
 import type { Portal } from './portal';
 import type { Router } from './router';
-import { EVENT_KINDS, type EventKind, type LogEntry } from '../store/entries';
+import { EVENT_KINDS, type EventKind, type LogEntry } from '../formats/entries';
 import { entryJson } from '../store/json';
 import { loadKeys } from '../config/settings';
 import { toHex } from '../codec/bytes';

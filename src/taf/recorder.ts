@@ -15,7 +15,7 @@
 import type { ClockPort, Timer } from '../ports/clock';
 import type { Reading } from '../meter/reading';
 import type { ReadingLog } from '../store/reading-log';
-import type { GapEntry, GapReason, LogEntry, ReadingEntry } from '../store/entries';
+import type { GapEntry, GapReason, LogEntry, ReadingEntry } from '../formats/entries';
 import type { Correction, Timekeeper } from '../time/timekeeper';
 import { EnergyRegisters, storedValues, type EnergySnapshot } from './energy';
 import { midnightBoundaries, periodBoundaries, type Boundaries } from './boundaries';

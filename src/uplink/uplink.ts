@@ -16,7 +16,7 @@ import type { NetworkPort } from '../ports/network';
 import type { ReadingLog } from '../store/reading-log';
 import type { Timekeeper } from '../time/timekeeper';
 import { fromLocal, isoUtc, toLocal } from '../time/zone';
-import { BATCH_CONTENT_TYPE, BatchWriter, MAX_BATCH } from './batch';
+import { BATCH_CONTENT_TYPE, BatchWriter, MAX_BATCH } from '../formats/batch';
 import type { BackendClient } from './client';
 
 export interface UplinkSettings {

@@ -14,7 +14,7 @@ import { generateReleaseKey, releaseKeyEntry, signImage } from '../../cli/releas
 import { parseVersion } from '../../src/ota/image';
 import type { ReleaseKey } from '../../src/ota/release-keys';
 import { ReadingLog } from '../../src/store/reading-log';
-import type { EventEntry } from '../../src/store/entries';
+import type { EventEntry } from '../../src/formats/entries';
 import { FIRMWARE_CONTENT_TYPE } from '../../backend/releases';
 import { JUNE, HOUR } from './sim';
 

@@ -13,7 +13,7 @@
 // at the backend.
 
 import { encodeEventPayload, HASH_LENGTH, type EventEntry } from './entries';
-import { putU32 } from './format';
+import { putU32 } from './record';
 
 export type Sha256 = (data: Uint8Array) => Uint8Array;
 

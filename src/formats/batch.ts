@@ -18,9 +18,9 @@
 // time and values, as a sector does.
 
 import { crc16X25 } from '../codec/crc16';
-import { getU32, putU32, recordIntact, MIN_RECORD, RecordType } from '../store/format';
-import { SectorCodec, type Entry, type LogEntry } from '../store/entries';
-import { VarintReader } from '../store/varint';
+import { getU32, putU32, recordIntact, MIN_RECORD, RecordType } from './record';
+import { SectorCodec, type Entry, type LogEntry } from './entries';
+import { VarintReader } from '../codec/varint';
 
 export const BATCH_VERSION = 2;
 export const BATCH_CONTENT_TYPE = 'application/vnd.smgw.batch.v2';

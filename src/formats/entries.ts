@@ -8,8 +8,8 @@
 // starts afresh (its register set, then absolute time and values), so a
 // sector can be read without the one before it, which may have been erased.
 
-import { putU32, getU32, RecordType, frameRecord } from './format';
-import { putVarint, zigzag, unzigzag, VarintReader } from './varint';
+import { putU32, getU32, RecordType, frameRecord } from './record';
+import { putVarint, zigzag, unzigzag, VarintReader } from '../codec/varint';
 import { putUtf8, utf8 } from '../codec/utf8';
 
 export type SeriesKind = 'taf7' | 'daily' | 'demand';
