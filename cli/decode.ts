@@ -11,7 +11,7 @@ import { TELEGRAM_PROTOCOLS, type TelegramProtocol } from '../src/meter/reading'
 import { isKnownZone, DEFAULT_ZONE } from '../src/time/zone';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { fail, parseKey } from './usage';
-import { distFile } from './paths';
+import { distFile } from '../hosts/sim/paths';
 
 export const DECODE_USAGE = `usage: smgw decode --protocol <sml|d0|dsmr|dlms|mbus> [--key HEX] [--auth-key HEX]
                    [--format raw|hex] [--engine node|xs] [--stats] [--tz ZONE]

@@ -23,7 +23,7 @@ import { toHex } from '../src/codec/bytes';
 import { describeHeader, encodeSignedPart, HEADER_LENGTH, ImageError, parseHeader, parseVersion, SIGNED_LENGTH, versionText, type Version } from '../src/ota/image';
 import { FIRMWARE_VERSION } from '../src/version';
 import { fail } from './usage';
-import { buildSimApp } from '../hosts/sim/ota';
+import { buildSimApp } from '../simulator/world/ota-flash';
 
 export const RELEASE_USAGE = `usage: smgw release keygen --out DIR
        smgw release sign --key PEM --hardware esp32|lin|sim [--version X.Y.Z] IMAGE -o OUT

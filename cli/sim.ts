@@ -7,7 +7,7 @@ import { setupDone } from '../src/portal/config';
 import { AP_SSID } from '../src/portal/access';
 import { loadSettings, validLivePush } from '../src/config/settings';
 import { METER_KINDS, PV_METER_KINDS, meterKey, type MeterKind } from '../simulator/meters/index';
-import { SIM_WIFI } from '../hosts/sim/network';
+import { SIM_WIFI } from '../simulator/world/network';
 import { SITES, type Site } from '../simulator/household';
 import { parseTime } from '../simulator/faults';
 import { fail, parseKey } from './usage';

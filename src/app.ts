@@ -33,7 +33,7 @@ export { FIRMWARE_VERSION };
 /**
  * What the build puts into the firmware: its version and the release keys it
  * takes updates from. The device has them compiled in; the simulator boots
- * the version its slot holds (hosts/sim/ota.ts) and tests their own keys.
+ * the version its slot holds (simulator/world/ota-flash.ts) and tests their own keys.
  */
 export interface Build {
   firmware: string;

@@ -5,7 +5,7 @@
 // reboot and the chain continues across it; floods are bounded.
 
 import { describe, expect, it } from 'vitest';
-import { NorFlash, SECTOR } from '../hosts/sim/flash';
+import { NorFlash, SECTOR } from '../simulator/world/flash';
 import { FileKeyValue } from '../hosts/sim/kv';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { ReadingLog } from '../src/store/reading-log';

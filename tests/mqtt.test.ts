@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Simulation, FLASH_SIZE } from '../simulator/runner';
-import { NorFlash } from '../hosts/sim/flash';
+import { NorFlash } from '../simulator/world/flash';
 import { ReadingLog } from '../src/store/reading-log';
 import type { ReadingEntry } from '../src/formats/entries';
 import { Pki, toPem } from '../backend/pki';

@@ -10,7 +10,7 @@
 // flash (appending after whatever the cut left) and is checked again.
 
 import { describe, expect, it } from 'vitest';
-import { NorFlash } from '../hosts/sim/flash';
+import { NorFlash } from '../simulator/world/flash';
 import { ReadingLog } from '../src/store/reading-log';
 import type { Entry, LogEntry } from '../src/formats/entries';
 import { sameEntry, strip, workload } from './support/log';

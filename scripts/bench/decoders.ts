@@ -13,7 +13,7 @@ import type { Protocol } from '../../src/meter/reading';
 import { fromHex } from '../../src/codec/bytes';
 import { nodeCrypto } from '../../hosts/sim/crypto';
 import { XsDecoder } from '../../hosts/xsnap/decode-engine';
-import { distFile } from '../../cli/paths';
+import { distFile } from '../../hosts/sim/paths';
 import type { Row } from './report';
 import { ROOT } from '../../tests/support/native';
 import type { Vector } from '../../tests/support/vectors';

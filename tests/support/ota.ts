@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { Simulation, type SimOptions, type SimReport } from '../../simulator/runner';
-import { buildSimApp, type SimApp } from '../../hosts/sim/ota';
+import { buildSimApp, type SimApp } from '../../simulator/world/ota-flash';
 import { generateReleaseKey, releaseKeyEntry, signImage } from '../../cli/release';
 import { parseVersion } from '../../src/ota/image';
 import type { ReleaseKey } from '../../src/ota/release-keys';
