@@ -25,15 +25,14 @@ import { FileKeyValue } from '../hosts/sim/kv';
 import { NetworkWorld, SIM_WIFI } from './world/network';
 import { InProcessServers } from '../hosts/sim/http';
 import { DiskAssets } from '../hosts/sim/assets';
-import { DEFAULT_SETTINGS, PROTOCOL_DEFAULTS, METER_KEY, WIFI_PASSWORD_KEY, saveSettings } from '../src/config/settings';
+import { DEFAULT_SETTINGS, PROTOCOL_DEFAULTS, loadSettings, saveKeys, saveSettings, saveWifiPassword, settingsStored } from '../src/config/settings';
 import { validTaf, type TafSettings } from '../src/taf/settings';
 import { isoUtc } from '../src/time/zone';
 import { ReadingLog, type LogStats } from '../src/store/reading-log';
 import { applyBundle } from '../src/uplink/enrolment';
 import { DEFAULT_LIVE_PUSH } from '../src/uplink/uplink';
-import { loadSettings } from '../src/config/settings';
 import { DEFAULT_MQTT, loadMqtt, saveMqtt } from '../src/mqtt/settings';
-import { CURSOR_KEY } from '../src/mqtt/publisher';
+import { mqttCursor } from '../src/mqtt/publisher';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +41,7 @@ import { encodeEventPayload, type GapReason, type SeriesKind } from '../src/form
 import { ChainVerifier, type ChainStatus } from '../src/formats/event-chain';
 import { nodeCrypto } from '../hosts/sim/crypto';
 import { installNodeText } from '../hosts/sim/text';
-import { HASH_KEY, hashPassword } from '../src/portal/auth';
+import { saveAdminPassword } from '../src/portal/auth';
 import { markSetupDone } from '../src/portal/config';
 import type { LineSettings } from '../src/ports/serial';
 
@@ -310,8 +309,8 @@ export class Simulation {
   /** A device fresh out of the box is set up for the meter and the home network, as its owner would do in the portal. */
   private provision(key: Uint8Array | null): void {
     const kv = this.world.kv;
-    if (kv.get('settings')) return;
-    kv.set(HASH_KEY, hashPassword(nodeCrypto, SIM_ADMIN_PASSWORD));
+    if (settingsStored(kv)) return;
+    saveAdminPassword(kv, nodeCrypto, SIM_ADMIN_PASSWORD);
     markSetupDone(kv);
     const defaults = PROTOCOL_DEFAULTS[protocolOf(this.options.meter)];
     saveSettings(kv, {
@@ -322,8 +321,8 @@ export class Simulation {
       taf: validTaf(this.options.taf),
       uplink: { ...DEFAULT_SETTINGS.uplink, live: this.livePush },
     });
-    kv.set(WIFI_PASSWORD_KEY, SIM_WIFI.password);
-    if (key) kv.set(METER_KEY, key);
+    saveWifiPassword(kv, SIM_WIFI.password);
+    if (key) saveKeys(kv, { key });
   }
 
   private applyFault(f: Fault, line: SerialLine, network: NetworkWorld): void {
@@ -582,7 +581,7 @@ export class Simulation {
     const flash = this.world.flash;
     flash.revive();
     const log = new ReadingLog(flash);
-    const cursor = Number(this.world.kv.get(CURSOR_KEY) ?? 0);
+    const cursor = mqttCursor(this.world.kv);
     let pending = 0;
     log.forEach(cursor + 1, (e) => {
       if (e.type === 'reading') pending++;

@@ -105,6 +105,11 @@ export function saveSettings(kv: KeyValuePort, settings: Settings): void {
   kv.set(SETTINGS_KEY, jsonText(settings));
 }
 
+/** Whether settings have been stored (a device fresh out of the box has none: loadSettings gives the defaults). */
+export function settingsStored(kv: KeyValuePort): boolean {
+  return !!kv.get(SETTINGS_KEY);
+}
+
 export interface MeterKeys {
   key: Uint8Array | null;
   authKey: Uint8Array | null;
@@ -114,7 +119,21 @@ export function loadKeys(kv: KeyValuePort): MeterKeys {
   return { key: kv.getBytes(METER_KEY) ?? null, authKey: kv.getBytes(AUTH_KEY) ?? null };
 }
 
+/** Stores the meter's keys: a key given replaces the stored one, null removes it, one left out stays as it is. */
+export function saveKeys(kv: KeyValuePort, keys: Partial<MeterKeys>): void {
+  if (keys.key) kv.set(METER_KEY, keys.key);
+  else if (keys.key === null) kv.delete(METER_KEY);
+  if (keys.authKey) kv.set(AUTH_KEY, keys.authKey);
+  else if (keys.authKey === null) kv.delete(AUTH_KEY);
+}
+
 /** The home network's password, or null when none is set. */
 export function loadWifiPassword(kv: KeyValuePort): string | null {
   return kv.get(WIFI_PASSWORD_KEY) ?? null;
+}
+
+/** Stores the home network's password; null removes it (an open network, or another one). */
+export function saveWifiPassword(kv: KeyValuePort, password: string | null): void {
+  if (password === null) kv.delete(WIFI_PASSWORD_KEY);
+  else kv.set(WIFI_PASSWORD_KEY, password);
 }

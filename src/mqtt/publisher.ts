@@ -31,6 +31,11 @@ import { AVAILABLE, NOT_AVAILABLE, discoveryConfigs, energyState, gatewayTopics,
 import type { MqttSettings } from './settings';
 
 export const CURSOR_KEY = 'mqttCursor';
+
+/** The sequence number of the last reading the broker acknowledged, as last saved (0: none yet). */
+export function mqttCursor(kv: KeyValuePort): number {
+  return Number(kv.get(CURSOR_KEY) ?? 0);
+}
 /** Unacknowledged readings on the wire at most: bounds RAM and what a dropped connection sends again. */
 export const WINDOW = 8;
 export const KEEPALIVE_S = 60;
@@ -117,7 +122,7 @@ export class MqttPublisher {
     this.identity = identity;
     this.say = say;
     this.topics = gatewayTopics(settings.topic, identity.clientId);
-    const saved = Number(ports.kv.get(CURSOR_KEY) ?? 0);
+    const saved = mqttCursor(ports.kv);
     this.stats.cursor = Number.isInteger(saved) && saved > 0 ? Math.min(saved, log.next - 1) : 0;
   }
 

@@ -100,7 +100,7 @@ export class Auth {
   setPassword(password: string): void {
     const problem = checkNewPassword(password);
     if (problem) throw new HttpError(400, problem);
-    this.kv.set(HASH_KEY, hashPassword(this.crypto, password));
+    saveAdminPassword(this.kv, this.crypto, password);
     // Whoever was logged in with the old password is logged out; the caller logs in again.
     this.sessions = [];
     this.ticket = null;
@@ -194,6 +194,11 @@ export function sessionCookie(session: Session | null): string {
 }
 
 /** "pbkdf2-sha256$ITERATIONS$SALT$HASH", salt and hash in hex. */
+/** Stores the admin password (its hash), unchecked: setPassword checks a person's choice first. */
+export function saveAdminPassword(kv: KeyValuePort, crypto: CryptoPort, password: string): void {
+  kv.set(HASH_KEY, hashPassword(crypto, password));
+}
+
 export function hashPassword(crypto: CryptoPort, password: string, iterations = PBKDF2_ITERATIONS): string {
   const salt = crypto.random(16);
   const hash = crypto.pbkdf2(utf8Encode(password), salt, iterations, 32);

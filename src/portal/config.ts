@@ -2,7 +2,7 @@
 // checks its input and says what is wrong in words; secrets go to their own
 // key-value entries and are only ever reported as "set" or "not set".
 
-import { AUTH_KEY, METER_KEY, PROTOCOL_DEFAULTS, WIFI_PASSWORD_KEY, saveSettings, validLivePush, type MeterSettings, type Settings } from '../config/settings';
+import { AUTH_KEY, METER_KEY, PROTOCOL_DEFAULTS, WIFI_PASSWORD_KEY, saveKeys, saveSettings, saveWifiPassword, validLivePush, type MeterSettings, type Settings } from '../config/settings';
 import type { KeyValuePort } from '../ports/kv';
 import type { Protocol } from '../meter/reading';
 import { fromHex } from '../codec/bytes';
@@ -44,8 +44,8 @@ export function setWifi(kv: KeyValuePort, settings: Settings, body: Body): Setti
   const password = stringField(body, 'password', 63, false);
   if (password && password.length < 8) throw new HttpError(400, 'a WPA2 password has at least 8 characters');
   // An empty password keeps the stored one when the network stays the same (the page never sees it).
-  if (password) kv.set(WIFI_PASSWORD_KEY, password);
-  else if (ssid !== settings.wifi.ssid || body.open === true) kv.delete(WIFI_PASSWORD_KEY);
+  if (password) saveWifiPassword(kv, password);
+  else if (ssid !== settings.wifi.ssid || body.open === true) saveWifiPassword(kv, null);
   return save(kv, { ...settings, wifi: { ssid } });
 }
 
@@ -94,10 +94,7 @@ function aesKey(body: Body, name: string): Uint8Array | null {
 export function setKeys(kv: KeyValuePort, body: Body): void {
   const key = aesKey(body, 'key');
   const authKey = aesKey(body, 'authKey');
-  if (key) kv.set(METER_KEY, key);
-  else if (body.clearKey === true) kv.delete(METER_KEY);
-  if (authKey) kv.set(AUTH_KEY, authKey);
-  else if (body.clearAuthKey === true) kv.delete(AUTH_KEY);
+  saveKeys(kv, { key: key ?? (body.clearKey === true ? null : undefined), authKey: authKey ?? (body.clearAuthKey === true ? null : undefined) });
   key?.fill(0);
   authKey?.fill(0);
 }
