@@ -9,9 +9,9 @@ import { MeterDecoder } from '../src/meter/decoder';
 import { readingJson } from '../src/meter/format';
 import { TELEGRAM_PROTOCOLS, type TelegramProtocol } from '../src/meter/reading';
 import { isKnownZone, DEFAULT_ZONE } from '../src/time/zone';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { fail, parseKey } from './usage';
-import { distFile } from '../hosts/sim/paths';
+import { distFile } from '../hosts/node/paths';
 
 export const DECODE_USAGE = `usage: smgw decode --protocol <sml|d0|dsmr|dlms|mbus> [--key HEX] [--auth-key HEX]
                    [--format raw|hex] [--engine node|xs] [--stats] [--tz ZONE]

@@ -8,7 +8,7 @@ import { RELEASE_KEYS, type ReleaseKey } from '../src/ota/release-keys';
 import { SimOta } from '../hosts/sim/ota';
 import type { SimOtaFlash, BootedImage } from './world/ota-flash';
 import type { FlashPort, KeyValuePort, Ports } from '../src/ports/index';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { SimClock } from '../hosts/sim/clock';
 import { SimSerial } from '../hosts/sim/serial';
 import { PowerCut } from '../hosts/sim/power';

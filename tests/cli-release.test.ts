@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repositoryRoot } from '../hosts/sim/paths';
+import { repositoryRoot } from '../hosts/node/paths';
 import { HEADER_LENGTH, parseHeader } from '../src/ota/image';
 import { checkSimApp } from '../simulator/world/ota-flash';
 

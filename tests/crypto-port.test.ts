@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { XsWorker } from '../hosts/xsnap/worker';
 import { CryptoHost } from '../hosts/xsnap/crypto-host';
 import { fromHex, toHex } from '../src/codec/bytes';

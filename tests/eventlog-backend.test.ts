@@ -150,7 +150,7 @@ describe('the backend verifies the event chain', () => {
     await deliver(edited, first);
     const changed = { ...events[5], message: 'rewritten after upload' };
     const { eventHash } = await import('../src/formats/event-chain');
-    const { nodeCrypto } = await import('../hosts/sim/crypto');
+    const { nodeCrypto } = await import('../hosts/node/crypto');
     let prev = eventHash(changed, nodeCrypto.sha256);
     const rewritten = second.map((e) => {
       if (e.type !== 'event') return e;

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { NorFlash, SECTOR } from '../simulator/world/flash';
 import { FileKeyValue } from '../hosts/sim/kv';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { ReadingLog } from '../src/store/reading-log';
 import { HEADER_SIZE } from '../src/store/format';
 import { RecordType } from '../src/formats/record';

@@ -15,7 +15,7 @@ import { buildSimApp, checkSimApp } from '../simulator/world/ota-flash';
 import { SECTOR } from '../simulator/world/flash';
 import { HEADER_LENGTH } from '../src/ota/image';
 import { ChainVerifier } from '../src/formats/event-chain';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { ReadingLog } from '../src/store/reading-log';
 import { APP_SIZE, runUpdate, signedImage, updateEvents, type UpdateRun } from './support/ota';
 import { CHUNK } from '../src/ota/updater';

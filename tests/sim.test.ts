@@ -10,7 +10,8 @@ import { DAY, HOUR, firstMismatch, isSubsequence, logEntries, simulate } from '.
 import { METER_KINDS } from '../simulator/meters/index';
 import { parseFault } from '../simulator/faults';
 import { FileKeyValue } from '../hosts/sim/kv';
-import { DEFAULT_SETTINGS, PROTOCOL_DEFAULTS, saveSettings } from '../src/config/settings';
+import { DEFAULT_SETTINGS, saveSettings } from '../src/config/settings';
+import { PROTOCOL_DEFAULTS } from '../src/meter/settings';
 
 describe('a simulated day', () => {
   for (const meter of METER_KINDS) {

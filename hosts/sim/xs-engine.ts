@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { XsWorker } from '../xsnap/worker';
 import { CryptoHost } from '../xsnap/crypto-host';
-import { distFile } from './paths';
+import { distFile } from '../node/paths';
 import { PowerCut } from './power';
 import { fromWire, toWire, type Base64, type Wire } from './xs/rpc';
 import type { DeviceStatus, Engine, EngineBoot, Firmware } from './engine';

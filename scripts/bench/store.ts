@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Simulation } from '../../simulator/runner';
 import { NorFlash } from '../../simulator/world/flash';
 import { XsWorker } from '../../hosts/xsnap/worker';
-import { distFile } from '../../hosts/sim/paths';
+import { distFile } from '../../hosts/node/paths';
 import { ReadingLog } from '../../src/store/reading-log';
 import type { Entry, LogEntry } from '../../src/formats/entries';
 import type { Row } from './report';

@@ -3,22 +3,12 @@
 // Wi-Fi password) are kept under their own keys and are not part of the
 // settings object, so nothing that shows or sends settings can leak them.
 
-import type { Protocol } from '../meter/reading';
-import type { DlmsTransport } from '../meter/dlms/framer';
 import type { KeyValuePort } from '../ports/kv';
-import type { Connector, LineSettings } from '../ports/serial';
 import { DEFAULT_ZONE, isKnownZone } from '../time/zone';
+import { PROTOCOL_DEFAULTS, type MeterSettings } from '../meter/settings';
 import { validTaf, type TafSettings } from '../taf/settings';
-import { DEFAULT_LIVE_PUSH, DEFAULT_WINDOW, minutesOf, type UplinkSettings } from '../uplink/uplink';
+import { DEFAULT_LIVE_PUSH, DEFAULT_WINDOW, minutesOf, type UplinkSettings } from '../uplink/settings';
 import { jsonText } from '../codec/json';
-
-export interface MeterSettings {
-  protocol: Protocol;
-  connector: Connector;
-  line: LineSettings;
-  /** DLMS only. */
-  transport: DlmsTransport;
-}
 
 export interface Settings {
   meter: MeterSettings;
@@ -33,16 +23,6 @@ export interface Settings {
   /** Where readings are delivered (its credentials are kept apart, as secrets); url '' when nowhere. */
   uplink: UplinkSettings;
 }
-
-const line = (baud: number, dataBits: 7 | 8, parity: 'none' | 'even' | 'odd', inverted = false): LineSettings => ({ baud, dataBits, parity, stopBits: 1, inverted });
-
-/** The usual interface of each protocol: where it is wired and its line format. */
-export const PROTOCOL_DEFAULTS: Record<Protocol, MeterSettings> = {
-  sml: { protocol: 'sml', connector: 'optical', line: line(9600, 8, 'none'), transport: 'auto' },
-  d0: { protocol: 'd0', connector: 'optical', line: line(9600, 7, 'even'), transport: 'auto' },
-  dsmr: { protocol: 'dsmr', connector: 'optical', line: line(115200, 8, 'none', true), transport: 'auto' },
-  dlms: { protocol: 'dlms', connector: 'mbus', line: line(2400, 8, 'even'), transport: 'auto' },
-};
 
 export const DEFAULT_SNTP = 'pool.ntp.org';
 

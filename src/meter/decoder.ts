@@ -15,7 +15,7 @@ import { DsmrFramer } from './iec/dsmr-framer';
 import { decodeDsmr } from './iec/dsmr';
 import { DlmsFramer, type DlmsTransport } from './dlms/framer';
 import { decodeDlms } from './dlms/decode';
-import type { Keys } from './dlms/glo';
+import type { Keys } from './keys';
 import { MbusFramer } from './mbus/framer';
 import { decodeMbus } from './mbus/decode';
 import { MBUS_START } from './mbus/link';

@@ -5,7 +5,7 @@
 import type { ClockPort, Timer } from '../ports/clock';
 import type { CryptoPort } from '../ports/crypto';
 import type { SerialPort } from '../ports/serial';
-import type { MeterSettings } from '../config/settings';
+import type { MeterSettings } from './settings';
 import { MeterDecoder } from './decoder';
 import { DecodeError, type RejectReason } from './errors';
 import type { ReplayGuard } from './replay';

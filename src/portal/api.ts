@@ -3,7 +3,7 @@
 // session's CSRF token (src/portal/router.ts). No response carries a secret:
 // keys and passwords are write-only, reported only as set or not set.
 
-import type { Portal } from './portal';
+import type { PortalState } from './state';
 import type { Router } from './router';
 import { EVENT_KINDS, type EventKind, type LogEntry } from '../formats/entries';
 import { entryJson } from '../store/json';
@@ -25,7 +25,7 @@ const ERASE_PER_TICK = 4;
 
 type Demand = { state: 'pending' } | { state: 'done'; entry: LogEntry } | { state: 'failed'; error: string };
 
-export function registerRoutes(router: Router, portal: Portal): void {
+export function registerRoutes(router: Router, portal: PortalState): void {
   const g = portal.gateway;
   const { kv, clock, network, system } = g.ports;
   let demand: Demand | null = null;

@@ -2,7 +2,8 @@
 // checks its input and says what is wrong in words; secrets go to their own
 // key-value entries and are only ever reported as "set" or "not set".
 
-import { AUTH_KEY, METER_KEY, PROTOCOL_DEFAULTS, WIFI_PASSWORD_KEY, saveKeys, saveSettings, saveWifiPassword, validLivePush, type MeterSettings, type Settings } from '../config/settings';
+import { AUTH_KEY, METER_KEY, WIFI_PASSWORD_KEY, saveKeys, saveSettings, saveWifiPassword, validLivePush, type Settings } from '../config/settings';
+import { PROTOCOL_DEFAULTS, type MeterSettings } from '../meter/settings';
 import type { KeyValuePort } from '../ports/kv';
 import type { Protocol } from '../meter/reading';
 import { fromHex } from '../codec/bytes';

@@ -12,7 +12,7 @@
 // arrive clean but frame nothing say the baud rate is right (settings with that
 // baud rate come first).
 
-import type { MeterSettings } from '../config/settings';
+import type { MeterSettings } from '../meter/settings';
 import type { Ports } from '../ports/index';
 import type { Timer } from '../ports/clock';
 import type { Connector, LineSettings, Parity, SerialPort } from '../ports/serial';

@@ -17,7 +17,7 @@ import type { NetworkPort } from '../ports/network';
 import type { LiveRing } from '../taf/live';
 import type { Timekeeper } from '../time/timekeeper';
 import type { BackendClient, DeviceReport } from './client';
-import type { UplinkSettings } from './uplink';
+import type { UplinkSettings } from './settings';
 import { jsonText } from '../codec/json';
 import { LIVE_CONTENT_TYPE, LIVE_PATH, type LivePushAnswer, type LivePushBody, type LiveRow } from '../formats/live';
 

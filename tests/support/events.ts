@@ -2,7 +2,7 @@
 // chains them (the hash of each event in the next one's `prev`), for the
 // backend's tests: numbered entries ready for BatchWriter.
 
-import { nodeCrypto } from '../../hosts/sim/crypto';
+import { nodeCrypto } from '../../hosts/node/crypto';
 import { EVENT_KINDS, type Entry, type EventEntry, type LogEntry } from '../../src/formats/entries';
 import { GENESIS, eventHash, type SeqEvent } from '../../src/formats/event-chain';
 import { workload } from './log';
