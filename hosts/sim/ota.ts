@@ -6,7 +6,7 @@
 import type { ImageState, OtaPort } from '../../src/ports/ota';
 
 /** The hardware name simulated devices run (a release header's target). */
-export const SIM_HARDWARE = 'sim';
+const SIM_HARDWARE = 'sim';
 
 /** The app slots and otadata of a simulated device, as this port uses them. */
 export interface OtaSlots {

@@ -30,7 +30,7 @@ const APP_MAGIC = [0x53, 0x4d, 0x47, 0x57, 0x53, 0x49, 0x4d, 0x01]; // "SMGWSIM"
 const ENTRY = 16;
 const STATES: ImageState[] = ['new', 'pending-verify', 'valid', 'invalid', 'aborted', 'undefined'];
 /** Slot size in the simulator: large enough for tests' images, small enough to keep a state directory light. */
-export const SIM_SLOT_SIZE = 64 * SECTOR;
+const SIM_SLOT_SIZE = 64 * SECTOR;
 
 /** What a simulated firmware image says of itself. */
 export interface SimApp {

@@ -17,7 +17,7 @@ import type { Connector, LineSettings } from '../../src/ports/serial';
 import type { SerialWire } from '../../hosts/sim/serial';
 
 /** The ESP32 UART driver's receive FIFO threshold: it hands over bytes in chunks of at most this many. */
-export const FIFO_THRESHOLD = 120;
+const FIFO_THRESHOLD = 120;
 const IDLE_CHARACTERS = 4;
 
 function frameBits(s: LineSettings): number {

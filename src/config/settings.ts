@@ -24,7 +24,7 @@ export interface Settings {
   uplink: UplinkSettings;
 }
 
-export const DEFAULT_SNTP = 'pool.ntp.org';
+const DEFAULT_SNTP = 'pool.ntp.org';
 
 export const DEFAULT_SETTINGS: Settings = {
   meter: PROTOCOL_DEFAULTS.sml,

@@ -22,7 +22,7 @@ import { getU32, putU32, recordIntact, MIN_RECORD, RecordType } from './record';
 import { SectorCodec, type Entry, type LogEntry } from './entries';
 import { VarintReader } from '../codec/varint';
 
-export const BATCH_VERSION = 2;
+const BATCH_VERSION = 2;
 export const BATCH_CONTENT_TYPE = 'application/vnd.smgw.batch.v2';
 /** What devices with firmware before the event log send: readings and gaps only. */
 export const BATCH_CONTENT_TYPE_V1 = 'application/vnd.smgw.batch.v1';

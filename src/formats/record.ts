@@ -8,7 +8,7 @@
 import { crc16X25 } from '../codec/crc16';
 
 export const MIN_RECORD = 4;
-export const MAX_RECORD = 254;
+const MAX_RECORD = 254;
 
 export const RecordType = {
   Cursor: 0x01,

@@ -38,7 +38,7 @@ export interface Silence {
 }
 
 /** No telegram for this long and the line counts as silent. */
-export const SILENCE_MS = 60000;
+const SILENCE_MS = 60000;
 const SILENCES_KEPT = 32;
 /** How lastError begins when the serial port would not open. */
 const PORT_ERROR = 'cannot open the';

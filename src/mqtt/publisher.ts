@@ -30,15 +30,15 @@ import { livePayload, meterReadingPayload, meterTopic, LIVE_TOPIC, READINGS_TOPI
 import { AVAILABLE, NOT_AVAILABLE, discoveryConfigs, energyState, gatewayTopics, liveState, type GatewayTopics } from './home-assistant';
 import type { MqttSettings } from './settings';
 
-export const CURSOR_KEY = 'mqttCursor';
+const CURSOR_KEY = 'mqttCursor';
 
 /** The sequence number of the last reading the broker acknowledged, as last saved (0: none yet). */
 export function mqttCursor(kv: KeyValuePort): number {
   return Number(kv.get(CURSOR_KEY) ?? 0);
 }
 /** Unacknowledged readings on the wire at most: bounds RAM and what a dropped connection sends again. */
-export const WINDOW = 8;
-export const KEEPALIVE_S = 60;
+const WINDOW = 8;
+const KEEPALIVE_S = 60;
 const FIRST_BACKOFF_MS = 5000;
 const MAX_BACKOFF_MS = 300000;
 /** The cursor is saved (NVS) after this many acknowledged readings, and whenever the backlog is done. */

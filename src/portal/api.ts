@@ -14,7 +14,8 @@ import { HttpError, json, numberParam, queryParam, stringField } from './http';
 import { RESUME_PATH, sessionCookie } from './auth';
 import { diagnose } from './diagnostics';
 import { describeMeter } from './detect';
-import { exportConfig, loadMqtt, markSetupDone, parseMeter, secretsSet, setAccessPointPassword, setBackend, setKeys, setMeter, setMqtt, setTaf, setWifi, wipeKeyValues } from './config';
+import { loadMqtt } from '../mqtt/settings';
+import { exportConfig, markSetupDone, parseMeter, secretsSet, setAccessPointPassword, setBackend, setKeys, setMeter, setMqtt, setTaf, setWifi, wipeKeyValues } from './config';
 
 /** Most log entries one request returns (the device's HTTP server builds the body in RAM). */
 const MAX_ENTRIES_PER_REQUEST = 100;

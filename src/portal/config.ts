@@ -16,13 +16,9 @@ import { jsonText } from '../codec/json';
 import { DEFAULT_MQTT, MQTT_CA_KEY, MQTT_CERT_KEY, MQTT_CLIENT_KEY, MQTT_KEY, MQTT_PASSWORD_KEY, TOPIC_LEVEL, loadMqtt, saveMqtt } from '../mqtt/settings';
 import { fromBase64 } from '../codec/base64';
 
-export { MQTT_KEY, MQTT_PASSWORD_KEY, loadMqtt };
 
-export const PORTAL_KEY = 'portal';
+const PORTAL_KEY = 'portal';
 export const AP_PASSWORD_KEY = 'apPassword';
-
-/** Keys whose values are secrets: never shown, logged or exported. */
-export const SECRET_KEYS = [HASH_KEY, AP_PASSWORD_KEY, METER_KEY, AUTH_KEY, WIFI_PASSWORD_KEY, UPLINK_KEY, UPLINK_TOKEN, MQTT_PASSWORD_KEY, MQTT_CLIENT_KEY];
 
 type Body = { [key: string]: unknown };
 

@@ -11,7 +11,7 @@ import { HttpError, json, numberParam } from './http';
 import { ImageError, HEADER_LENGTH, versionText } from '../ota/image';
 
 /** Bytes per piece the page sends: one flash sector, held whole in the device's RAM (the Moddable host takes bodies up to 16 KB). */
-export const UPDATE_PIECE = 4 * 1024;
+const UPDATE_PIECE = 4 * 1024;
 /** Time for the answer to leave before the device restarts. */
 const RESTART_DELAY_MS = 500;
 

@@ -21,7 +21,7 @@
 import { crc16X25 } from '../codec/crc16';
 import { getU32, putU32 } from '../formats/record';
 
-export const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 1;
 export const HEADER_SIZE = 28;
 export const STATE_OFFSET = 26;
 export const STATE_LIVE = 0xff;

@@ -23,7 +23,7 @@ import { TimelessBuffer } from './timeless';
 import type { TafSettings } from './settings';
 
 /** A reading on demand waits this long for the next telegram. */
-export const DEMAND_TIMEOUT_MS = 30000;
+const DEMAND_TIMEOUT_MS = 30000;
 
 interface Candidate {
   distance: number;

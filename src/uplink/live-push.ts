@@ -22,7 +22,7 @@ import { jsonText } from '../codec/json';
 import { LIVE_CONTENT_TYPE, LIVE_PATH, type LivePushAnswer, type LivePushBody, type LiveRow } from '../formats/live';
 
 /** Seconds between pushes while nobody watches (keeps the overview's current power and the device list fresh). */
-export const IDLE_PUSH_S = 60;
+const IDLE_PUSH_S = 60;
 /** Failed pushes back off up to this many seconds. */
 const MAX_BACKOFF_S = 600;
 

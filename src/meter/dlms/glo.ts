@@ -38,7 +38,7 @@ export function gloFrameLength(b: Uint8Array, at: number, len: number): number {
 }
 
 /** A system title as meters print it: three-letter manufacturer id, then the rest in hex ("KFM6750000881"). */
-export function formatSystemTitle(b: Uint8Array, at: number): string {
+function formatSystemTitle(b: Uint8Array, at: number): string {
   let letters = true;
   for (let i = at; i < at + 3; i++) if (b[i] < 0x41 || b[i] > 0x5a) letters = false;
   return letters ? latin1(b, at, at + 3) + toHex(b, at + 3, at + 8).toUpperCase() : toHex(b, at, at + 8).toUpperCase();

@@ -23,7 +23,7 @@ export interface DsmrOptions {
 }
 
 /** A DSMR timestamp as ms since the epoch; null for placeholders such as 632525252525W. */
-export function dsmrTime(text: string, zone: string): number | null {
+function dsmrTime(text: string, zone: string): number | null {
   let m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)([SW]?)$/.exec(text);
   // Some meters (NES) write "20240111 09:35:00".
   if (!m) m = /^\d\d(\d\d)(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)()$/.exec(text);
