@@ -1,46 +1,49 @@
 // smgw backend: the server devices deliver to and people query.
 
 import cluster from 'node:cluster';
-import { parseArgs } from 'node:util';
 import { defaultDataDir, prepareBackend, startBackend, type BackendConfig } from '../backend/main';
 import { readFileSync } from 'node:fs';
 import { fail } from './usage';
+import { command, parse } from './options';
 
-export const BACKEND_USAGE = `usage: smgw backend [--db sqlite:FILE|postgres://...] [--port P] [--host H] [--admin-token TOKEN]
-                    [--data DIR] [--public-url URL] [--hostname NAME]... [--behind-proxy] [--workers N] [--log]
-                    [--mqtt embedded|none|mqtts://HOST:PORT] [--mqtt-port P] [--mqtt-ca FILE]
-  --mqtt        where readings arrive over MQTT (docs/mqtt.md): an embedded broker (the default with one
-                worker; TLS with the backend's CA, client certificates required) on --mqtt-port (default
-                8883; any free one with --port 0), a subscription to an external broker (--mqtt-ca: its CA,
-                default the backend's; with --workers, the first worker subscribes), or none (the default
-                with --workers)`;
-
-export function backendConfig(argv: string[]): { config: BackendConfig; workers: number } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      db: { type: 'string', default: 'sqlite:smgw-backend/readings.db' },
-      port: { type: 'string', default: '8443' },
-      host: { type: 'string', default: '127.0.0.1' },
-      'admin-token': { type: 'string' },
-      data: { type: 'string' },
-      'public-url': { type: 'string' },
-      hostname: { type: 'string', multiple: true, default: [] },
-      'behind-proxy': { type: 'boolean', default: false },
-      workers: { type: 'string', default: '1' },
-      log: { type: 'boolean', default: false },
-      mqtt: { type: 'string' },
-      'mqtt-port': { type: 'string' },
-      'mqtt-ca': { type: 'string' },
+export const BACKEND = command({
+  name: 'smgw backend',
+  summary: 'the server devices deliver to: ingest over mutual TLS and MQTT, the query API, the registry, the household dashboard (docs/backend.md)',
+  options: {
+    db: { type: 'string', value: 'sqlite:FILE|postgres://...', default: 'sqlite:smgw-backend/readings.db', description: 'the database: one SQLite file, or PostgreSQL (needed for --workers)' },
+    port: { type: 'string', value: 'P', default: '8443', description: 'the HTTPS port (0: any free one)' },
+    host: { type: 'string', value: 'H', default: '127.0.0.1', description: 'the address to listen on' },
+    'admin-token': { type: 'string', value: 'TOKEN', description: 'an admin token to accept, for automation: 16 to 200 URL-safe characters (default $SMGW_ADMIN_TOKEN; the first start writes one to DATA/admin-token)' },
+    data: { type: 'string', value: 'DIR', description: 'the CA, the certificates and the admin token (default: pki/ beside an SQLite database, else ./smgw-backend)' },
+    'public-url': { type: 'string', value: 'URL', description: 'the address devices and people reach it at, where it differs from the one it listens on (behind a proxy)' },
+    hostname: { type: 'string', value: 'NAME', multiple: true, description: 'a name for the HTTPS certificate, besides localhost and 127.0.0.1' },
+    'behind-proxy': { type: 'boolean', description: 'plain HTTP behind a TLS-terminating proxy' },
+    workers: { type: 'string', value: 'N', default: '1', description: 'processes sharing the port, 1..64 (more than one: PostgreSQL, and --mqtt none or an external broker)' },
+    log: { type: 'boolean', description: 'logs every request (the Authorization header redacted)' },
+    mqtt: {
+      type: 'string',
+      value: 'embedded|none|mqtt(s)://HOST:PORT',
+      description:
+        'where readings arrive over MQTT (docs/mqtt.md): an embedded broker (the default with one worker; TLS with the CA, client certificates required), a subscription to an external broker (with --workers, the first worker subscribes), or none (the default with --workers)',
     },
-  });
+    'mqtt-port': { type: 'string', value: 'P', description: "the embedded broker's port (default 8883; any free one with --port 0)" },
+    'mqtt-ca': { type: 'string', value: 'FILE', description: "the external broker's CA (default: the backend's)" },
+  },
+  examples: [
+    'smgw backend --db sqlite:data/readings.db --port 8443   # embedded: one SQLite file',
+    'smgw backend --db postgres://user@db/smgw --workers 4 --mqtt none   # at scale: processes sharing PostgreSQL',
+  ],
+});
+
+function backendConfig(args: NonNullable<ReturnType<typeof parse<typeof BACKEND.options>>>): { config: BackendConfig; workers: number } {
+  const { values } = args;
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be a TCP port');
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail('--workers must be 1..64');
   const token = values['admin-token'] ?? process.env.SMGW_ADMIN_TOKEN;
   if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,200}$/.test(token)) fail('--admin-token: 16 to 200 URL-safe characters');
-  const db = values.db!;
+  const db = values.db;
   if (!db.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(db)) fail('--db must be sqlite:FILE or postgres://...');
   // The broker's port follows --port 0 (any free one, as tests ask) and is 8883, MQTT over TLS's, otherwise.
   const mqttPort = values['mqtt-port'] === undefined ? (port === 0 ? 0 : 8883) : Number(values['mqtt-port']);
@@ -60,20 +63,22 @@ export function backendConfig(argv: string[]): { config: BackendConfig; workers:
     config: {
       db,
       port,
-      host: values.host!,
+      host: values.host,
       data: values.data ?? defaultDataDir(db),
       adminToken: token,
       publicUrl: values['public-url'],
       tls: !values['behind-proxy'],
-      hostnames: ['localhost', '127.0.0.1', ...values.hostname!],
-      logger: values.log!,
+      hostnames: ['localhost', '127.0.0.1', ...values.hostname],
+      logger: values.log,
       mqtt,
     },
   };
 }
 
 export async function backendCommand(argv: string[]): Promise<number> {
-  const { config, workers } = backendConfig(argv);
+  const args = parse(BACKEND, argv);
+  if (!args) return 0;
+  const { config, workers } = backendConfig(args);
   if (config.db.startsWith('sqlite:') && !config.db.includes(':memory:')) {
     const { mkdirSync } = await import('node:fs');
     const { dirname } = await import('node:path');

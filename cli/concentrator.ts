@@ -6,17 +6,24 @@
 // or uplink outage loses nothing the local broker keeps for its session.
 
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { fail } from './usage';
+import { command, parse } from './options';
 
-export const CONCENTRATOR_USAGE = `usage: smgw concentrator --id ID --from mqtt(s)://LOCAL --to mqtt(s)://UPSTREAM [--ca FILE] [--cert FILE] [--key FILE]
-  --id              the concentrator's id (a topic level): upstream topics are concentrator/ID/smartMeterMessage/...
-  --from            the local broker the meter adapters publish to (subscribed: smartMeterMessage/+/+)
-  --to              the upstream broker (the backend's, EMQX, AWS IoT Core ...)
-  --ca/--cert/--key PEM files for TLS to the upstream broker (its CA, this concentrator's certificate and key)`;
+export const CONCENTRATOR = command({
+  name: 'smgw concentrator',
+  summary: "forwards meter adapters' MQTT topics unmodified to an upstream broker (Open Meter Data Platform, docs/mqtt.md)",
+  options: {
+    id: { type: 'string', value: 'ID', required: true, description: "the concentrator's id (a topic level): upstream topics are concentrator/ID/smartMeterMessage/..." },
+    from: { type: 'string', value: 'mqtt(s)://LOCAL', required: true, description: 'the local broker the meter adapters publish to (subscribed: smartMeterMessage/+/+)' },
+    to: { type: 'string', value: 'mqtt(s)://UPSTREAM', required: true, description: "the upstream broker (the backend's, EMQX, AWS IoT Core ...)" },
+    ca: { type: 'string', value: 'FILE', description: "the upstream broker's CA (PEM)" },
+    cert: { type: 'string', value: 'FILE', description: "this concentrator's certificate for the upstream broker (PEM)" },
+    key: { type: 'string', value: 'FILE', description: "this concentrator's private key for the upstream broker (PEM)" },
+  },
+  examples: ['smgw concentrator --id house-7 --from mqtt://127.0.0.1:1883 --to mqtts://backend.example:8883 --ca ca.pem --cert c.pem --key c.key'],
+});
 
-export interface Concentrator {
+interface Concentrator {
   forwarded: number;
   close(): Promise<void>;
 }
@@ -53,10 +60,11 @@ export async function startConcentrator(o: { id: string; from: string; to: strin
 }
 
 export async function concentratorCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { id: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' } } });
-  if (!values.id || !values.from || !values.to) fail(CONCENTRATOR_USAGE);
+  const args = parse(CONCENTRATOR, argv);
+  if (!args) return 0;
+  const { values } = args;
   const read = (f?: string) => (f ? readFileSync(f, 'utf8') : undefined);
-  const c = await startConcentrator({ id: values.id!, from: values.from!, to: values.to!, toOptions: { ca: read(values.ca), cert: read(values.cert), key: read(values.key) } });
+  const c = await startConcentrator({ id: values.id, from: values.from, to: values.to, toOptions: { ca: read(values.ca), cert: read(values.cert), key: read(values.key) } });
   process.stdout.write(`smgw concentrator ${values.id}: forwarding ${TOPIC} from ${values.from} to ${values.to} as concentrator/${values.id}/...\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

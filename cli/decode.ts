@@ -3,7 +3,6 @@
 // engine with --engine xs.
 
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { fromHex } from '../src/codec/bytes';
 import { MeterDecoder } from '../src/meter/decoder';
 import { readingJson } from '../src/meter/format';
@@ -11,11 +10,29 @@ import { TELEGRAM_PROTOCOLS, type TelegramProtocol } from '../src/meter/reading'
 import { isKnownZone, DEFAULT_ZONE } from '../src/time/zone';
 import { nodeCrypto } from '../hosts/node/crypto';
 import { fail, parseKey } from './usage';
+import { command, parse } from './options';
 import { distFile } from '../hosts/node/paths';
 
-export const DECODE_USAGE = `usage: smgw decode --protocol <sml|d0|dsmr|dlms|mbus> [--key HEX] [--auth-key HEX]
-                   [--format raw|hex] [--engine node|xs] [--stats] [--tz ZONE]
-                   [--transport auto|mbus|hdlc|apdu] [FILE|-]`;
+export const DECODE = command({
+  name: 'smgw decode',
+  summary: 'decode meter telegrams into readings, one JSON line each (docs/decoders.md)',
+  arguments: '[FILE|-]',
+  options: {
+    protocol: { type: 'string', choices: TELEGRAM_PROTOCOLS, required: true, description: "the meter's protocol (mbus: EN 13757-3; dlms also reads those frames by their CI field)" },
+    key: { type: 'string', value: 'HEX', description: "the meter's AES-128 encryption key, 32 hex digits (from the grid operator); never echoed" },
+    'auth-key': { type: 'string', value: 'HEX', description: 'the authentication key, 32 hex digits: with it, a tag that does not verify is an error' },
+    format: { type: 'string', choices: ['raw', 'hex'], default: 'raw', description: 'the input: raw bytes, or hex text' },
+    engine: { type: 'string', choices: ['node', 'xs'], default: 'node', description: 'decode on Node, or inside the XS engine (the same code, bundled; byte-identical output)' },
+    stats: { type: 'boolean', description: 'per telegram on stderr: its size, and with --engine xs computrons and heap' },
+    tz: { type: 'string', value: 'ZONE', default: DEFAULT_ZONE, description: 'the zone for meter clocks that carry local time' },
+    transport: { type: 'string', choices: ['auto', 'mbus', 'hdlc', 'apdu'], default: 'auto', description: 'the DLMS framing: M-Bus, HDLC, bare APDUs, or found from the bytes' },
+  },
+  examples: [
+    'smgw decode --protocol sml capture.bin',
+    'smgw decode --protocol dlms --format hex --key 825DC0D167DEEB63F49DAB4F31A86CC7 capture.hex',
+    'cat capture.hex | smgw decode --protocol dsmr --format hex --engine xs --stats -   # inside XS, with its costs',
+  ],
+});
 
 interface Outcome {
   lines: string[];
@@ -94,26 +111,11 @@ async function decodeInXs(input: Uint8Array, o: Record<string, string | undefine
 }
 
 export async function decodeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      protocol: { type: 'string' },
-      key: { type: 'string' },
-      'auth-key': { type: 'string' },
-      format: { type: 'string', default: 'raw' },
-      engine: { type: 'string', default: 'node' },
-      stats: { type: 'boolean', default: false },
-      tz: { type: 'string', default: DEFAULT_ZONE },
-      transport: { type: 'string', default: 'auto' },
-    },
-  });
-  const protocol = values.protocol as TelegramProtocol;
-  if (!TELEGRAM_PROTOCOLS.includes(protocol)) fail(`--protocol must be one of ${TELEGRAM_PROTOCOLS.join(', ')}`);
-  if (values.format !== 'raw' && values.format !== 'hex') fail('--format must be raw or hex');
-  if (values.engine !== 'node' && values.engine !== 'xs') fail('--engine must be node or xs');
-  if (!isKnownZone(values.tz!)) fail(`unknown time zone ${values.tz} (e.g. Europe/Berlin, Europe/Vienna)`);
-  if (!['auto', 'mbus', 'hdlc', 'apdu'].includes(values.transport!)) fail('--transport must be auto, mbus, hdlc or apdu');
+  const args = parse(DECODE, argv);
+  if (!args) return 0;
+  const { values, positionals } = args;
+  const protocol: TelegramProtocol = values.protocol;
+  if (!isKnownZone(values.tz)) fail(`unknown time zone ${values.tz} (e.g. Europe/Berlin, Europe/Vienna)`);
   if (positionals.length > 1) fail('one input file at most');
   const o = {
     protocol,
@@ -123,7 +125,7 @@ export async function decodeCommand(argv: string[]): Promise<number> {
     transport: values.transport,
   };
   const input = readInput(positionals[0], values.format);
-  const outcome = values.engine === 'xs' ? await decodeInXs(input, o, values.stats!) : decodeOnNode(protocol, input, o, values.stats!);
+  const outcome = values.engine === 'xs' ? await decodeInXs(input, o, values.stats) : decodeOnNode(protocol, input, o, values.stats);
   for (const line of outcome.lines) process.stdout.write(line + '\n');
   for (const line of outcome.stats) process.stderr.write(line + '\n');
   for (const message of outcome.errors) process.stderr.write(message + '\n');

@@ -3,34 +3,36 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { NorFlash } from '../simulator/world/flash';
 import { FLASH_SIZE, summariseLog } from '../simulator/runner';
 import { ReadingLog } from '../src/store/reading-log';
 import { entryJson } from '../src/store/json';
 import { fail } from './usage';
+import { command, parse } from './options';
 
-export const LOG_USAGE = `usage: smgw log --state DIR [--from SEQ] [--limit N] [--kind taf7|daily|demand|gap|event]`;
+export const LOG = command({
+  name: 'smgw log',
+  summary: "what a simulated device's reading log holds, as JSON lines, with a summary on stderr (docs/reading-log.md)",
+  options: {
+    state: { type: 'string', value: 'DIR', required: 'the directory `smgw sim --state` kept', description: 'the state directory of `smgw sim --state`' },
+    from: { type: 'string', value: 'SEQ', default: '0', description: 'the first sequence number to show' },
+    limit: { type: 'string', value: 'N', description: 'shows at most N entries, of all kinds, from --from (default: all)' },
+    kind: { type: 'string', choices: ['taf7', 'daily', 'demand', 'gap', 'event'], description: 'only the quarter-hour, daily or on-demand readings, the gaps or the events' },
+  },
+  examples: ['smgw log --state .smgw-sim --kind daily', 'smgw log --state /tmp/dev --from 100 --limit 10'],
+});
 
 export function logCommand(argv: string[]): number {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      state: { type: 'string' },
-      from: { type: 'string', default: '0' },
-      limit: { type: 'string', default: String(Number.MAX_SAFE_INTEGER) },
-      kind: { type: 'string' },
-    },
-  });
-  if (!values.state) fail('--state DIR is required (the directory `smgw sim --state` kept)');
+  const args = parse(LOG, argv);
+  if (!args) return 0;
+  const { values } = args;
   const file = join(values.state, 'flash.bin');
   if (!existsSync(file)) fail(`no flash image in ${values.state}`);
   const from = Number(values.from);
-  const limit = Number(values.limit);
+  const limit = values.limit === undefined ? Number.MAX_SAFE_INTEGER : Number(values.limit);
   if (!Number.isInteger(from) || from < 0) fail('--from must be a sequence number');
   if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a positive integer');
   const kind = values.kind;
-  if (kind !== undefined && !['taf7', 'daily', 'demand', 'gap', 'event'].includes(kind)) fail('--kind must be taf7, daily, demand, gap or event');
   const flash = new NorFlash(FLASH_SIZE, file);
   try {
     const out: string[] = [];

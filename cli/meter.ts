@@ -6,39 +6,31 @@
 // the gateway's readings are checked against.
 
 import { appendFileSync, closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { HouseholdModel } from '../simulator/household';
 import { createMeter, DEMO_KEY, meterKey, METER_KINDS, type MeterKind } from '../simulator/meters/index';
 import { isoUtc } from '../src/time/zone';
 import { fail, parseKey } from './usage';
+import { command, parse } from './options';
 
-export const METER_USAGE = `usage: smgw meter --device PATH [--meter ${METER_KINDS.join('|')}] [--key HEX] [--seed N]
-                  [--meter-log FILE] [--count N]
-  --device     the serial device the telegrams are written to (a tty, a pty, a FIFO)
-  --meter      the virtual meter (default dlms-mbus: encrypted with --key, or the demo key ${DEMO_KEY})
-  --meter-log  appends each telegram's values, as the meter meant them, as a JSON line
-  --count      stops after N telegrams (default: runs until stopped)`;
+export const METER = command({
+  name: 'smgw meter',
+  summary: "a virtual meter on a serial line, in real time: a USB adapter wired to a gateway's meter input, or a pty for Moddable's simulator (docs/esp32.md)",
+  options: {
+    device: { type: 'string', value: 'PATH', required: 'the serial device to write telegrams to', description: 'the serial device the telegrams are written to (a tty, a pty, a FIFO)' },
+    meter: { type: 'string', choices: METER_KINDS, default: 'dlms-mbus', description: `the virtual meter (dlms-mbus and mbus-amis encrypt with --key, or the demo key ${DEMO_KEY})` },
+    key: { type: 'string', value: 'HEX', description: "the meter's AES-128 key, 32 hex digits" },
+    seed: { type: 'string', value: 'N', default: '1', description: 'the household behind the meter' },
+    'meter-log': { type: 'string', value: 'FILE', description: "appends each telegram's values, as the meter meant them, as a JSON line" },
+    count: { type: 'string', value: 'N', description: 'stops after N telegrams (default: runs until stopped)' },
+  },
+  examples: ['smgw meter --device /dev/ttyUSB0 --meter sml --meter-log meter.jsonl', 'smgw meter --device /tmp/meter-end --meter dlms-mbus --count 10   # one end of a socat pty pair'],
+});
 
 export async function meterCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      device: { type: 'string' },
-      meter: { type: 'string', default: 'dlms-mbus' },
-      key: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      'meter-log': { type: 'string' },
-      count: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(METER_USAGE + '\n');
-    return 0;
-  }
-  if (!values.device) fail('--device is required (the serial device to write telegrams to)');
-  const kind = values.meter as MeterKind;
-  if (!METER_KINDS.includes(kind)) fail(`--meter must be one of ${METER_KINDS.join(', ')}`);
+  const args = parse(METER, argv);
+  if (!args) return 0;
+  const { values } = args;
+  const kind: MeterKind = values.meter;
   const hex = parseKey('--key', values.key);
   const count = values.count === undefined ? Infinity : Number(values.count);
   if (!(count > 0)) fail('--count must be a positive number');

@@ -1,16 +1,17 @@
 // smgw sim: the firmware on the desktop against a virtual meter.
 
-import { parseArgs } from 'node:util';
 import { SIM_ADMIN_PASSWORD, Simulation, type SimOptions, type SimReport } from '../simulator/runner';
 import { HASH_KEY, INITIAL_PASSWORD } from '../src/portal/auth';
 import { setupDone } from '../src/portal/config';
 import { AP_SSID } from '../src/portal/access';
 import { loadSettings, validLivePush } from '../src/config/settings';
+import { DEFAULT_LIVE_PUSH } from '../src/uplink/settings';
 import { METER_KINDS, PV_METER_KINDS, meterKey, type MeterKind } from '../simulator/meters/index';
 import { SIM_WIFI } from '../simulator/world/network';
 import { SITES, type Site } from '../simulator/household';
 import { parseTime } from '../simulator/faults';
 import { fail, parseKey } from './usage';
+import { command, parse } from './options';
 import { fromHex, toHex } from '../src/codec/bytes';
 import { DEFAULT_TAF, validTaf, type TafSettings } from '../src/taf/settings';
 import { describeLog } from './log';
@@ -19,12 +20,42 @@ import type { ReleaseKey } from '../src/ota/release-keys';
 import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 
-export const SIM_USAGE = `usage: smgw sim [--meter sml|d0|dsmr|dlms-mbus|dlms-hdlc|mbus-amis] [--site grid|pv] [--key HEX] [--seed N] [--state DIR]
-                [--from ISO] [--days N | --until ISO] [--speed N|max] [--portal-port P]
-                [--backend none|embedded|URL] [--backend-db sqlite:FILE|postgres://...] [--backend-port P] [--bundle FILE] [--live-push S]
-                [--mqtt embedded|mqtt(s)://HOST:PORT]
-                [--fault SPEC]... [--meter-log FILE] [--report FILE]
-                [--engine node|xs] [--period MIN] [--tolerance S] [--live S] [--release-key PUB.pem]`;
+export const SIM = command({
+  name: 'smgw sim',
+  summary: 'run the firmware in the simulator against a virtual meter, on a simulated clock, with faults (docs/simulator.md)',
+  options: {
+    meter: { type: 'string', choices: METER_KINDS, default: 'dlms-mbus', description: 'the virtual meter' },
+    site: { type: 'string', choices: SITES, default: 'grid', description: `where it sits: at the grid connection, or at the PV inverter (--meter ${PV_METER_KINDS.join(' or ')})` },
+    key: { type: 'string', value: 'HEX', description: "the virtual meter's AES-128 key, 32 hex digits (default: the demo key of the meters that encrypt)" },
+    seed: { type: 'string', value: 'N', default: '1', description: 'the household and the faults: the same seed, the same run' },
+    state: { type: 'string', value: 'DIR', description: "keeps the device's flash and settings (and an embedded backend's database) between runs" },
+    from: { type: 'string', value: 'ISO', description: 'the simulated start (default: where the state left off, else midnight UTC today at --speed max, else now)' },
+    days: { type: 'string', value: 'N', description: 'how long to run (default 1 at --speed max, else ten years: until stopped)' },
+    until: { type: 'string', value: 'ISO', description: 'when to stop, instead of --days (ISO 8601, or DAYn)' },
+    speed: { type: 'string', value: 'N|max', default: 'max', description: 'N times real time (1: real time, for the portal by hand), or as fast as it goes (deterministic)' },
+    'portal-port': { type: 'string', value: 'P', description: "serves the device's portal on 127.0.0.1:P; a fresh device is then not set up" },
+    backend: { type: 'string', value: 'none|embedded|URL', default: 'none', description: 'where the device delivers: nowhere, a backend of its own, or a backend elsewhere (with --bundle)' },
+    'backend-db': { type: 'string', value: 'sqlite:FILE|postgres://...', description: "the embedded backend's database (default: SQLite in the state directory)" },
+    'backend-port': { type: 'string', value: 'P', description: "the embedded backend's HTTPS port (default: any free one)" },
+    bundle: { type: 'string', value: 'FILE', description: "an enrolment bundle from the backend's admin, for --backend URL" },
+    'live-push': { type: 'string', value: 'S', description: `seconds between live pushes to the backend while someone watches, 0 (never) to 3600 (default ${DEFAULT_LIVE_PUSH}, 0 at --speed max)` },
+    mqtt: { type: 'string', value: 'embedded|mqtt(s)://HOST:PORT', description: "publishes readings over MQTT: to the embedded backend's broker, or another (needs --backend embedded)" },
+    fault: { type: 'string', value: 'SPEC', multiple: true, description: 'a fault: outage:FROM/TO, power-cut:every=5h, noise:1e-5, meter-silent:FROM/TO ... (docs/simulator.md)' },
+    'meter-log': { type: 'string', value: 'FILE', description: "writes each telegram's values, as the meter meant them, as JSON lines" },
+    report: { type: 'string', value: 'FILE', description: 'writes the run report (telegrams, boots, flash, the reading log) as JSON' },
+    engine: { type: 'string', choices: ['node', 'xs'], default: 'node', description: 'runs the firmware on Node, or inside the XS engine (with computrons in the report)' },
+    period: { type: 'string', value: 'MIN', description: "TAF 7's period for a device this run sets up: a divisor of 60 minutes (device default 15; docs/taf.md)" },
+    tolerance: { type: 'string', value: 'S', description: 'how far from a boundary a telegram may be and still be its reading: 1 s up to half the period (device default 30)' },
+    live: { type: 'string', value: 'S', description: "TAF 14's live-value interval, 1..60 s (device default 1)" },
+    quiet: { type: 'boolean', description: 'prints neither the progress nor the summary' },
+    'release-key': { type: 'string', value: 'PUB.pem', description: 'a release public key the simulated firmware accepts updates signed with (docs/ota.md)' },
+  },
+  examples: [
+    'smgw sim --meter sml --days 7 --seed 3 --meter-log meter.jsonl --report report.json',
+    'smgw sim --meter dlms-mbus --days 1 --fault noise:1e-5 --fault power-cut:every=5h --engine xs',
+    'smgw sim --meter dlms-mbus --speed 1 --portal-port 8080 --state .smgw-sim --backend embedded --backend-port 8443   # npm start',
+  ],
+});
 
 /** A public key file (PEM) as a compiled-in release key of the simulated firmware. */
 function simReleaseKey(file: string): ReleaseKey {
@@ -54,48 +85,18 @@ function meterKeyLine(meter: MeterKind, key: string | null | undefined): string 
 }
 
 export async function simCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      meter: { type: 'string', default: 'dlms-mbus' },
-      site: { type: 'string', default: 'grid' },
-      key: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      state: { type: 'string' },
-      from: { type: 'string' },
-      days: { type: 'string' },
-      until: { type: 'string' },
-      speed: { type: 'string', default: 'max' },
-      'portal-port': { type: 'string' },
-      backend: { type: 'string', default: 'none' },
-      'backend-db': { type: 'string' },
-      'backend-port': { type: 'string' },
-      bundle: { type: 'string' },
-      fault: { type: 'string', multiple: true, default: [] },
-      'meter-log': { type: 'string' },
-      report: { type: 'string' },
-      engine: { type: 'string', default: 'node' },
-      period: { type: 'string' },
-      tolerance: { type: 'string' },
-      live: { type: 'string' },
-      'live-push': { type: 'string' },
-      mqtt: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      'release-key': { type: 'string' },
-    },
-  });
-  const meter = values.meter as MeterKind;
-  if (!METER_KINDS.includes(meter)) fail(`--meter must be one of ${METER_KINDS.join(', ')}`);
-  const site = values.site as Site;
-  if (!SITES.includes(site)) fail(`--site must be one of ${SITES.join(', ')}`);
+  const args = parse(SIM, argv);
+  if (!args) return 0;
+  const { values } = args;
+  const meter: MeterKind = values.meter;
+  const site: Site = values.site;
   if (site === 'pv' && !PV_METER_KINDS.includes(meter)) fail(`--site pv needs --meter ${PV_METER_KINDS.join(' or ')} (the simulated generation meter)`);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) fail('--seed must be an integer');
   const speed = values.speed === 'max' ? 'max' : Number(values.speed);
   if (speed !== 'max' && !(speed > 0)) fail('--speed must be a positive number or max');
   if (values.days !== undefined && values.until !== undefined) fail('give --days or --until, not both');
-  if (values.engine !== 'node' && values.engine !== 'xs') fail('--engine must be node or xs');
-  const backend = values.backend!;
+  const backend = values.backend;
   if (backend !== 'none' && backend !== 'embedded' && !/^https?:\/\/\S+$/.test(backend)) fail('--backend must be none, embedded or a URL');
   if (values['backend-db'] !== undefined && backend !== 'embedded') fail('--backend-db is for --backend embedded');
   if (values.mqtt !== undefined && values.mqtt !== 'embedded' && !/^mqtts?:\/\/[^:/\s]+:\d+\/?$/.test(values.mqtt)) fail('--mqtt must be embedded or mqtt(s)://HOST:PORT');
@@ -150,7 +151,7 @@ export async function simCommand(argv: string[]): Promise<number> {
     days: days ?? (speed === 'max' ? 1 : 3650),
     speed,
     portalPort,
-    faults: values.fault!,
+    faults: values.fault,
     meterLog: values['meter-log'],
     report: values.report,
     engineName: values.engine,

@@ -72,9 +72,9 @@ describe('smgw decode', () => {
     for (const [args, message] of [
       [['decode', '--protocol', 'modbus'], /--protocol must be one of/], // (mbus is one now: EN 13757-3)
       [['decode', '--protocol', 'dlms', '--key', 'abc'], /--key must be 32 hex digits/],
-      [['decode', '--protocol', 'sml', '--format', 'base64'], /--format must be raw or hex/],
+      [['decode', '--protocol', 'sml', '--format', 'base64'], /--format must be one of raw, hex \(got "base64"\)/],
       [['decode', '--protocol', 'sml', '--tz', 'Mars/Olympus'], /unknown time zone/],
-      [['decode', '--protocol', 'sml', '--bogus'], /Unknown option/],
+      [['decode', '--protocol', 'sml', '--bogus'], /unknown option --bogus; smgw decode --help lists its options/],
       [['frobnicate'], /unknown command/],
     ] as [string[], RegExp][]) {
       const r = smgw(args, '');

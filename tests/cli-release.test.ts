@@ -61,7 +61,7 @@ describe('smgw release', () => {
     smgw('release', 'keygen', '--out', join(dir, 'k'));
     const key = join(dir, 'k', 'release-key.pem');
     const cases: [string[], RegExp][] = [
-      [['release', 'sign', '--key', key, join(dir, 'app.bin'), '-o', join(dir, 'o')], /--hardware is required/],
+      [['release', 'sign', '--key', key, join(dir, 'app.bin'), '-o', join(dir, 'o')], /--hardware NAME is required/],
       [['release', 'sign', '--key', key, '--hardware', 'sim', '--version', '1.2', join(dir, 'app.bin'), '-o', join(dir, 'o')], /--version must be X\.Y\.Z \(got "1\.2"\)/],
       [['release', 'sign', '--key', join(dir, 'not-a-key.pem'), '--hardware', 'sim', join(dir, 'app.bin'), '-o', join(dir, 'o')], /is not a PEM private key/],
       [['release', 'inspect', join(dir, 'app.bin')], /not a signed smgw-lite image: 1 bytes/],

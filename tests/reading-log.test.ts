@@ -11,6 +11,7 @@ import type { Entry } from '../src/formats/entries';
 import { QUARTER, T0, strip, workload } from './support/log';
 
 const KB64 = 64 * 1024;
+const DAY = 86400000;
 
 function fill(log: ReadingLog, entries: Entry[]): number[] {
   return entries.map((e) => log.append(e));
@@ -41,6 +42,26 @@ describe('the reading log', () => {
     expect(perEntry).toBeLessThan(17);
     // 30 days take less than 15 of the 16 sectors: the newest 30 days survive the oldest sector's erasure.
     expect(s.liveSectors).toBeLessThanOrEqual(15);
+  });
+
+  it('in the 64 KB partition (the device\'s), full and wrapping: the newest 30 days stay complete, and what went is counted', () => {
+    // What `smgw sim --days 35` proves end to end (npm run test:long), at the level that decides it: the log
+    // on the device's partition fed TAF 7 and TAF 6 entries until it has erased its oldest sectors more than
+    // once, nothing uploaded.
+    const flash = new NorFlash(KB64);
+    const log = new ReadingLog(flash);
+    const entries = workload(80 * 97);
+    fill(log, entries);
+    const s = log.stats();
+    expect(s.evicted).toBeGreaterThan(2 * 97 * 5);
+    expect(s.firstSeq).toBe(s.evicted + 1);
+    expect(s.lost).toBe(s.evicted);
+    expect(s.lastSeq).toBe(entries.length);
+    const held = new ReadingLog(flash).read(0, Number.MAX_SAFE_INTEGER);
+    expect(held.map(strip)).toEqual(entries.slice(s.evicted));
+    // Every entry of the newest 30 days is among them: the oldest one held is older than that.
+    const end = entries[entries.length - 1].time;
+    expect(held[0].time).toBeLessThan(end - 30 * DAY);
   });
 
   it('continues appending after a reboot where it stopped, with the deltas it had', () => {

@@ -6,18 +6,20 @@ import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAY, HOUR, firstMismatch, isSubsequence, logEntries, simulate } from './support/sim';
+import { DAY, HOUR, JUNE, firstMismatch, isSubsequence, logEntries, simulate } from './support/sim';
 import { METER_KINDS } from '../simulator/meters/index';
 import { parseFault } from '../simulator/faults';
 import { FileKeyValue } from '../hosts/sim/kv';
 import { DEFAULT_SETTINGS, saveSettings } from '../src/config/settings';
 import { PROTOCOL_DEFAULTS } from '../src/meter/settings';
 
-describe('a simulated day', () => {
+// Six hours are thousands of telegrams of each meter (one every 1 to 10 s); a day's quarter-hours and its
+// midnight are the TAF tests' (tests/taf-sim.test.ts).
+describe('six simulated hours', () => {
   for (const meter of METER_KINDS) {
     it(`${meter}: every telegram the meter sent is read, with the values it sent`, async () => {
-      const run = await simulate({ meter, days: 1 });
-      expect(run.samples.length).toBeGreaterThan(8000);
+      const run = await simulate({ meter, days: 6 / 24 });
+      expect(run.samples.length).toBeGreaterThan(2000);
       expect(run.report.telegrams).toMatchObject({ sent: run.samples.length, seen: run.samples.length, decoded: run.samples.length, rejected: {}, lost: 0 });
       expect(firstMismatch(run)).toBe(-1);
       expect(run.report.boots).toEqual([{ at: run.report.from, cause: 'power-on' }]);
@@ -155,33 +157,36 @@ describe('state between runs', () => {
 });
 
 describe('the XS engine', () => {
-  it('runs the same day to the same readings, and counts its computrons', async () => {
-    const node = await simulate({ meter: 'dlms-mbus', days: 1 });
+  it('runs the same three hours across local midnight to the same readings, and counts its computrons', async () => {
+    // 20:00 to 23:00 UTC: quarter-hours and the daily reading at Vienna's midnight (22:00 UTC in summer).
+    const span = { meter: 'dlms-mbus', from: JUNE + 20 * HOUR, days: 3 / 24 } as const;
+    const node = await simulate(span);
     const { xsEngine } = await import('../hosts/sim/xs-engine');
-    const xs = await simulate({ meter: 'dlms-mbus', days: 1, engine: xsEngine(), engineName: 'xs' });
+    const xs = await simulate({ ...span, engine: xsEngine(), engineName: 'xs' });
     expect(xs.lines).toEqual(node.lines);
     // The same reading log, byte for byte.
     expect(xs.sim.world.flash.image).toEqual(node.sim.world.flash.image);
-    // 97 readings, and the events (the boot, the firmware, the time): their chain hashes computed in XS through the
-    // crypto bridge are the same bytes as Node's.
-    expect(logEntries(xs)).toHaveLength(97 + 3);
+    // 12 quarter-hours and the daily reading, and the events (the boot, the firmware, the time): their chain
+    // hashes computed in XS through the crypto bridge are the same bytes as Node's.
+    expect(logEntries(xs).filter((e) => e.type === 'reading').map((e) => (e as { kind: string }).kind)).toEqual([...Array(9).fill('taf7'), 'daily', ...Array(3).fill('taf7')]);
+    expect(logEntries(xs)).toHaveLength(13 + 3);
     expect(logEntries(xs).filter((e) => e.type === 'event')).toHaveLength(3);
     expect(xs.report.computrons!.total).toBeGreaterThan(0);
     expect(xs.report.computrons!.byEvent['serial.open'].events).toBeGreaterThan(xs.samples.length);
   }, 120_000);
 
-  it('runs the other meters to the same readings (an hour each)', async () => {
+  it('runs the other meters to the same readings (20 minutes each, across a quarter-hour)', async () => {
     const { xsEngine } = await import('../hosts/sim/xs-engine');
     for (const meter of ['sml', 'd0', 'dsmr', 'dlms-hdlc', 'mbus-amis'] as const) {
-      const node = await simulate({ meter, days: 1 / 24 });
-      const xs = await simulate({ meter, days: 1 / 24, engine: xsEngine(), engineName: 'xs' });
+      const node = await simulate({ meter, days: 1 / 72 });
+      const xs = await simulate({ meter, days: 1 / 72, engine: xsEngine(), engineName: 'xs' });
       expect(xs.lines, meter).toEqual(node.lines);
     }
   }, 120_000);
 
   it('reboots XS after a power cut and reads on', async () => {
     const { xsEngine } = await import('../hosts/sim/xs-engine');
-    const xs = await simulate({ meter: 'dlms-mbus', days: 6 / 24, faults: ['power-cut:every=2h,mid-write'], engine: xsEngine(), engineName: 'xs' });
+    const xs = await simulate({ meter: 'dlms-mbus', days: 3 / 24, faults: ['power-cut:every=1h,mid-write'], engine: xsEngine(), engineName: 'xs' });
     expect(xs.report.boots.filter((b) => b.cause === 'power-cut').length).toBeGreaterThanOrEqual(2);
     expect(xs.report.crashes).toBe(0);
     expect(isSubsequence(xs)).toBe(true);
