@@ -30,7 +30,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { meterTopicId, parseMeterReading, type ParsedReading } from '../src/mqtt/omdp';
 import { objectIdOf } from '../src/mqtt/home-assistant';
 import { MeterConflict, type Device, type Store } from './store';
-import type { ReadingEntry } from '../src/store/entries';
+import type { ReadingEntry } from '../src/formats/entries';
 import { toPem, writeSecret, type Pki } from './pki';
 
 export const INGEST_TOPICS = ['smartMeterMessage/+/+', 'concentrator/+/smartMeterMessage/+/+'];

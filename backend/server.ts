@@ -11,13 +11,13 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BATCH_CONTENT_TYPE, BATCH_CONTENT_TYPE_V1, BatchError, decodeBatch } from '../src/uplink/batch';
+import { BATCH_CONTENT_TYPE, BATCH_CONTENT_TYPE_V1, BatchError, decodeBatch } from '../src/formats/batch';
 import { isKnownZone, isoUtc, utcOffset } from '../src/time/zone';
-import { EVENT_KINDS, type EventKind, type SeriesKind } from '../src/store/entries';
+import { EVENT_KINDS, type EventKind, type SeriesKind } from '../src/formats/entries';
 import { HttpError, identify, allow, type Caller } from './auth';
 import { consumption, boundaries, STEPS, MAX_INTERVALS, type Step } from './series';
 import { LIVE_KEEP_MS, METER_ROLES, MeterConflict, meterIdOf, newId, newToken, type Meter, type MeterRole, type Store, type StoredReading } from './store';
-import { LIVE_CHANNELS, LIVE_UNITS } from '../src/taf/live';
+import { LIVE_CHANNELS, LIVE_UNITS } from '../src/formats/live';
 import { problemWith } from './validate';
 import {
   addDays, addMonths, alertSettingsSchema, byDay, cost, evaluateAlerts, NO_ALERTS, type AlertSettings, dashboardFiles, dateOf, DEFAULT_TARIFF, EXPORT, flow, generationTotals, IMPORT, kWhSeries, localDay,

@@ -5,8 +5,8 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { ensurePartition, migrate, openDb, type Sql } from './db';
-import type { EventKind, LogEntry, ReadingEntry, SeriesKind } from '../src/store/entries';
-import { ChainVerifier, type ChainBreak, type SeqEvent } from '../src/store/event-chain';
+import type { EventKind, LogEntry, ReadingEntry, SeriesKind } from '../src/formats/entries';
+import { ChainVerifier, type ChainBreak, type SeqEvent } from '../src/formats/event-chain';
 
 export type Role = 'admin' | 'household' | 'research' | 'device';
 

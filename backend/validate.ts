@@ -2,7 +2,7 @@
 // still carry nonsense (a reading from 1970, a value of 1e300), and none of
 // it is stored.
 
-import type { LogEntry } from '../src/store/entries';
+import type { LogEntry } from '../src/formats/entries';
 
 const EARLIEST = Date.UTC(2000, 0, 1);
 /** Device clocks may be ahead a little; more is an error. */

@@ -8,10 +8,10 @@ import { MeterDecoder } from '../src/meter/decoder';
 import { readingJson } from '../src/meter/format';
 import { TELEGRAM_PROTOCOLS, type TelegramProtocol } from '../src/meter/reading';
 import { isKnownZone, DEFAULT_ZONE } from '../src/time/zone';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { fail, parseKey } from './usage';
 import { command, parse } from './options';
-import { distFile } from './paths';
+import { distFile } from '../hosts/node/paths';
 
 export const DECODE = command({
   name: 'smgw decode',

@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NorFlash } from '../hosts/sim/flash';
+import { NorFlash } from '../simulator/world/flash';
 import { FLASH_SIZE, summariseLog } from '../simulator/runner';
 import { ReadingLog } from '../src/store/reading-log';
 import { entryJson } from '../src/store/json';

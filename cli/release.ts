@@ -14,7 +14,7 @@ import { describeHeader, encodeSignedPart, HEADER_LENGTH, ImageError, parseHeade
 import { FIRMWARE_VERSION } from '../src/version';
 import { fail } from './usage';
 import { closest, command, commandsHelp, parse } from './options';
-import { buildSimApp } from '../hosts/sim/ota';
+import { buildSimApp } from '../simulator/world/ota-flash';
 
 const KEYGEN = command({
   name: 'smgw release keygen',

@@ -15,7 +15,7 @@ import { createDecipheriv } from 'node:crypto';
 import { fromHex } from '../src/codec/bytes';
 import { MeterDecoder } from '../src/meter/decoder';
 import type { TelegramProtocol } from '../src/meter/reading';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { installNodeText } from '../hosts/sim/text';
 import { gloCipher } from '../simulator/telegrams/dlms';
 import { mbusApplicationFrame } from '../simulator/telegrams/mbus';

@@ -5,21 +5,25 @@
 
 import { Gateway, type Build } from '../src/app';
 import { RELEASE_KEYS, type ReleaseKey } from '../src/ota/release-keys';
-import { SimOta, SimOtaFlash, type BootedImage } from '../hosts/sim/ota';
-import type { FlashPort, KeyValuePort, Ports } from '../src/ports/index';
-import type { LineStats, Silence } from '../src/meter/reader';
-import type { UplinkStats } from '../src/uplink/uplink';
-import type { MqttStats } from '../src/mqtt/publisher';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { SimOta } from '../hosts/sim/ota';
+import type { SimOtaFlash, BootedImage } from './world/ota-flash';
+import type { Ports } from '../src/ports/index';
+import type { FlashPort } from '../src/ports/flash';
+import type { KeyValuePort } from '../src/ports/kv';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { SimClock } from '../hosts/sim/clock';
-import { SimSerial, type SerialLine } from '../hosts/sim/serial';
-import { NorFlash, PowerCut } from '../hosts/sim/flash';
-import { FileKeyValue } from '../hosts/sim/kv';
-import { NetworkWorld, SimNetwork } from '../hosts/sim/network';
-import { InProcessServers, SimHttp } from '../hosts/sim/http';
+import { SimSerial } from '../hosts/sim/serial';
+import { PowerCut } from '../hosts/sim/power';
+import type { FileKeyValue } from '../hosts/sim/kv';
+import { SimNetwork } from '../hosts/sim/network';
+import { SimHttp, type InProcessServers } from '../hosts/sim/http';
 import { SimMqtt } from '../hosts/sim/mqtt';
-import { DiskAssets } from '../hosts/sim/assets';
+import type { DiskAssets } from '../hosts/sim/assets';
 import { SimSystem } from '../hosts/sim/system';
+import type { DeviceStatus, Engine, EngineBoot, Firmware } from '../hosts/sim/engine';
+import type { NorFlash } from './world/flash';
+import type { NetworkWorld } from './world/network';
+import type { SerialLine } from './world/serial-line';
 import type { Scheduler } from './world/scheduler';
 import { readingJson } from '../src/meter/format';
 
@@ -29,7 +33,7 @@ export type BootCause = 'power-on' | 'power-cut' | 'crash' | 'restart';
 export interface DeviceWorld {
   scheduler: Scheduler;
   flash: NorFlash;
-  /** The app slots and otadata (hosts/sim/ota.ts): which firmware boots. */
+  /** The app slots and otadata (world/ota-flash.ts): which firmware boots. */
   ota: SimOtaFlash;
   /** The release keys the simulated firmware is built with (tests sign with their own); the committed ones when absent. */
   releaseKeys?: readonly ReleaseKey[];
@@ -46,29 +50,6 @@ export interface DeviceWorld {
   log: (line: string) => void;
 }
 
-/** A running firmware, whichever engine runs it. */
-export interface Firmware {
-  status(): Promise<DeviceStatus>;
-  /** Every reading, as `smgw decode` prints it (the same bytes from either engine). */
-  onReading(listener: (json: string) => void): void;
-  /** The portal's "upload now". */
-  uploadNow(): Promise<void>;
-  /** The boot is over (power cut or crash): no callback of it may run again. */
-  kill(): Promise<void>;
-  /** XS computrons spent by this boot, when the engine counts them, by kind of event. */
-  computrons?: number;
-  byEvent?: { [kind: string]: { events: number; computrons: number } };
-}
-
-export interface DeviceStatus {
-  line: LineStats;
-  silences: Silence[];
-  /** The uplink's counters, when the device is enrolled. */
-  uplink?: UplinkStats | null;
-  /** The MQTT publisher's counters, when MQTT is set up. */
-  mqtt?: MqttStats | null;
-}
-
 export interface BootRecord {
   at: number;
   cause: BootCause;
@@ -77,10 +58,8 @@ export interface BootRecord {
 /** How long a device stays dark after a power cut. */
 const DOWNTIME_MS = 3000;
 
-export type Engine = (world: DeviceWorld, boot: DeviceBoot) => Promise<Firmware>;
-
 /** The per-boot side: the ports, and the guard every callback into the firmware goes through. */
-export class DeviceBoot {
+export class DeviceBoot implements EngineBoot {
   readonly clock: SimClock;
   readonly serial: SimSerial;
   readonly network: SimNetwork;
@@ -92,8 +71,10 @@ export class DeviceBoot {
   readonly ota: SimOta;
   private alive = true;
   private readonly device: SimDevice;
+  private readonly world: DeviceWorld;
 
   constructor(world: DeviceWorld, device: SimDevice, booted: BootedImage) {
+    this.world = world;
     this.device = device;
     this.booted = booted;
     const run = <T>(callback: () => T) => this.run(callback);
@@ -108,8 +89,16 @@ export class DeviceBoot {
   }
 
   /** The build the booted image stands for: its version, and the release keys the simulated firmware knows. */
-  build(world: DeviceWorld): Build {
-    return { firmware: this.booted.app.version, releaseKeys: world.releaseKeys ?? RELEASE_KEYS };
+  build(): Build {
+    return { firmware: this.booted.app.version, releaseKeys: this.world.releaseKeys ?? RELEASE_KEYS };
+  }
+
+  track<T>(work: Promise<T>): Promise<T> {
+    return this.world.scheduler.track(work);
+  }
+
+  get powerFailed(): boolean {
+    return this.world.flash.dead;
   }
 
   /** Runs a callback into the firmware, unless this boot is over; a power cut or a crash ends it. */
@@ -141,7 +130,8 @@ export class DeviceBoot {
   }
 
   /** The ports for the firmware on Node. */
-  ports(world: DeviceWorld): Ports {
+  ports(): Ports {
+    const world = this.world;
     // A firmware image with a broken meter reader (a test's defect) hears nothing on the line.
     const serial = this.booted.app.defect === 'meter' ? { open: () => undefined, write: () => undefined, close: () => undefined } : this.serial;
     return {
@@ -212,8 +202,8 @@ export class DeviceBoot {
 }
 
 /** The firmware on Node, in this process. */
-export const nodeEngine: Engine = async (world, boot) => {
-  const gateway = new Gateway(boot.ports(world), boot.build(world));
+export const nodeEngine: Engine = async (boot) => {
+  const gateway = new Gateway(boot.ports(), boot.build());
   boot.run(() => gateway.start());
   return {
     status: async () => ({
@@ -274,7 +264,7 @@ export class SimDevice {
     this.boot = boot;
     this.boots.push({ at: this.world.scheduler.now, cause });
     const index = this.boots.length - 1;
-    const firmware = await this.engine(this.world, boot);
+    const firmware = await this.engine(boot);
     if (!boot.isAlive) {
       // It died while starting: end() has already scheduled the next boot.
       this.settling.push(this.settle(index, firmware));

@@ -20,7 +20,7 @@ export type Fault =
 
 const DAY = 86400000;
 
-export function parseDuration(text: string): number {
+function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text);
   if (!m) throw new Error(`invalid duration "${text}" (use e.g. 90s, 15m, 5h, 2d)`);
   const unit = { ms: 1, s: 1000, m: 60000, h: 3600000, d: DAY }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];

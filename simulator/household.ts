@@ -13,7 +13,7 @@ export interface Household {
   ev: boolean;
 }
 
-export const DEFAULT_HOUSEHOLD: Household = { pv: 6, heatPump: true, ev: true };
+const DEFAULT_HOUSEHOLD: Household = { pv: 6, heatPump: true, ev: true };
 
 /**
  * Where a meter sits: at the grid connection (it sees consumption net of the

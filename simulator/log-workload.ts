@@ -5,7 +5,7 @@
 // TypeScript, so that it runs inside XS too.
 
 import { prng } from './world/random';
-import type { Entry, ReadingEntry } from '../src/store/entries';
+import type { Entry, ReadingEntry } from '../src/formats/entries';
 
 export const QUARTER = 900000;
 export const T0 = Date.UTC(2025, 0, 1);

@@ -14,34 +14,34 @@ import type { MeterSample, MeterState, VirtualMeter } from './meters/meter';
 import { AmisMbusMeter } from './meters/mbus-meters';
 import type { MbusLinkStats } from './meters/mbus-master';
 import { parseFault, type Fault } from './faults';
-import { SimDevice, nodeEngine, type DeviceStatus, type DeviceWorld, type Engine, type BootRecord } from './device';
-import { SerialLine } from '../hosts/sim/serial';
-import { NorFlash } from '../hosts/sim/flash';
-import { SimOtaFlash } from '../hosts/sim/ota';
+import { SimDevice, nodeEngine, type DeviceWorld, type BootRecord } from './device';
+import type { DeviceStatus, Engine } from '../hosts/sim/engine';
+import { SerialLine } from './world/serial-line';
+import { NorFlash } from './world/flash';
+import { SimOtaFlash } from './world/ota-flash';
 import { FIRMWARE_VERSION } from '../src/app';
 import type { ReleaseKey } from '../src/ota/release-keys';
 import { FileKeyValue } from '../hosts/sim/kv';
-import { NetworkWorld, SIM_WIFI } from '../hosts/sim/network';
+import { NetworkWorld, SIM_WIFI } from './world/network';
 import { InProcessServers } from '../hosts/sim/http';
 import { DiskAssets } from '../hosts/sim/assets';
-import { DEFAULT_SETTINGS, PROTOCOL_DEFAULTS, METER_KEY, WIFI_PASSWORD_KEY, saveSettings } from '../src/config/settings';
+import { DEFAULT_SETTINGS, loadSettings, saveKeys, saveSettings, saveWifiPassword, settingsStored } from '../src/config/settings';
+import { PROTOCOL_DEFAULTS } from '../src/meter/settings';
 import { validTaf, type TafSettings } from '../src/taf/settings';
 import { isoUtc } from '../src/time/zone';
 import { ReadingLog, type LogStats } from '../src/store/reading-log';
 import { applyBundle } from '../src/uplink/enrolment';
-import { DEFAULT_LIVE_PUSH } from '../src/uplink/uplink';
-import { loadSettings } from '../src/config/settings';
+import { DEFAULT_LIVE_PUSH } from '../src/uplink/settings';
 import { DEFAULT_MQTT, loadMqtt, saveMqtt } from '../src/mqtt/settings';
-import { CURSOR_KEY } from '../src/mqtt/publisher';
-import { randomBytes } from 'node:crypto';
+import { mqttCursor } from '../src/mqtt/publisher';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { RunningBackend } from '../backend/main';
-import { encodeEventPayload, type GapReason, type SeriesKind } from '../src/store/entries';
-import { ChainVerifier, type ChainStatus } from '../src/store/event-chain';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { ensureHousehold, startEmbeddedBackend, type EmbeddedBackend } from './embedded-backend';
+import { encodeEventPayload, type GapReason, type SeriesKind } from '../src/formats/entries';
+import { ChainVerifier, type ChainStatus } from '../src/formats/event-chain';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { installNodeText } from '../hosts/sim/text';
-import { HASH_KEY, hashPassword } from '../src/portal/auth';
+import { saveAdminPassword } from '../src/portal/auth';
 import { markSetupDone } from '../src/portal/config';
 import type { LineSettings } from '../src/ports/serial';
 
@@ -309,8 +309,8 @@ export class Simulation {
   /** A device fresh out of the box is set up for the meter and the home network, as its owner would do in the portal. */
   private provision(key: Uint8Array | null): void {
     const kv = this.world.kv;
-    if (kv.get('settings')) return;
-    kv.set(HASH_KEY, hashPassword(nodeCrypto, SIM_ADMIN_PASSWORD));
+    if (settingsStored(kv)) return;
+    saveAdminPassword(kv, nodeCrypto, SIM_ADMIN_PASSWORD);
     markSetupDone(kv);
     const defaults = PROTOCOL_DEFAULTS[protocolOf(this.options.meter)];
     saveSettings(kv, {
@@ -321,8 +321,8 @@ export class Simulation {
       taf: validTaf(this.options.taf),
       uplink: { ...DEFAULT_SETTINGS.uplink, live: this.livePush },
     });
-    kv.set(WIFI_PASSWORD_KEY, SIM_WIFI.password);
-    if (key) kv.set(METER_KEY, key);
+    saveWifiPassword(kv, SIM_WIFI.password);
+    if (key) saveKeys(kv, { key });
   }
 
   private applyFault(f: Fault, line: SerialLine, network: NetworkWorld): void {
@@ -417,7 +417,7 @@ export class Simulation {
 
   private flushMeterLog: () => void = () => undefined;
   /** The embedded backend, while the run lasts. */
-  backend: RunningBackend | null = null;
+  backend: EmbeddedBackend | null = null;
   /** Where the embedded backend keeps its database and certificates. */
   backendDir: string | null = null;
 
@@ -442,25 +442,15 @@ export class Simulation {
     }
     const dir = this.options.state ?? mkdtempSync(join(tmpdir(), 'smgw-backend-'));
     this.backendDir = dir;
-    const { startBackend } = await import('../backend/main');
-    const tokenFile = join(dir, 'pki', 'admin-token');
-    const adminToken = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : randomBytes(24).toString('base64url');
-    this.backend = await startBackend({
-      db: this.options.backendDb ?? `sqlite:${join(dir, 'backend.db')}`,
-      port: this.options.backendPort ?? 0,
-      host: '127.0.0.1',
-      data: join(dir, 'pki'),
-      adminToken,
-      tls: true,
-      hostnames: ['localhost', '127.0.0.1'],
-      logger: false,
+    const { backend, admin } = await startEmbeddedBackend(dir, {
+      db: this.options.backendDb,
+      port: this.options.backendPort,
       now: () => this.scheduler.now,
-      mqtt: this.options.mqtt ? (this.options.mqtt === 'embedded' ? { port: 0 } : { url: this.options.mqtt }) : undefined,
+      mqtt: this.options.mqtt,
     });
-    if (!existsSync(tokenFile)) writeFileSync(tokenFile, adminToken + '\n', { mode: 0o600 });
-    const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    this.backend = backend;
     // The device's household, once per state: its token is how a person opens the dashboard, set up or not.
-    this.householdId = await this.ensureHousehold(join(dir, 'pki'), admin, settings.uplink.url ? settings.zone : this.meterZone, settings.uplink.deviceId);
+    this.householdId = await ensureHousehold(backend, join(dir, 'pki'), admin, settings.uplink.url ? settings.zone : this.meterZone, settings.uplink.deviceId);
     if (!settings.uplink.url && this.setup === 'portal') {
       // The owner enrols the device in the portal, with a bundle from this backend's admin for that household.
       return;
@@ -486,32 +476,6 @@ export class Simulation {
   }
   /** The embedded backend's household for this state's device (null without an embedded backend). */
   householdId: string | null = null;
-
-  /**
-   * The household of the state's device, with a token for it in `pki/household-token` (mode 0600): the
-   * household the device is enrolled in, else the one an earlier run's token opens, else a new one. A
-   * device enrolled before the simulator kept this token (by hand, with the admin's curl) gets a token
-   * for its household here.
-   */
-  private async ensureHousehold(pki: string, admin: { [header: string]: string }, zone: string, deviceId: string): Promise<string> {
-    const store = this.backend!.store;
-    const tokenFile = join(pki, 'household-token');
-    const enrolledIn = deviceId ? ((await store.device(deviceId))?.householdId ?? null) : null;
-    const credential = existsSync(tokenFile) ? await store.credential(readFileSync(tokenFile, 'utf8').trim()) : null;
-    const opens = credential?.kind === 'household' && credential.subject && (await store.household(credential.subject)) ? credential.subject : null;
-    if (opens && (enrolledIn === null || opens === enrolledIn)) return opens;
-    if (enrolledIn) {
-      const { newToken } = await import('../backend/store');
-      const token = newToken();
-      await store.addCredential(token, { kind: 'household', subject: enrolledIn, name: 'simulator' });
-      writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
-      return enrolledIn;
-    }
-    const household = await this.backend!.app.inject({ method: 'POST', url: '/api/v1/admin/households', headers: admin, payload: { name: 'Simulated household', zone } });
-    if (household.statusCode !== 201) throw new Error('embedded backend: ' + household.body);
-    writeFileSync(tokenFile, household.json().token + '\n', { mode: 0o600 });
-    return household.json().household.id as string;
-  }
 
   /** When the run ended: `until`, or earlier when stopped. */
   private ended = 0;
@@ -581,7 +545,7 @@ export class Simulation {
     const flash = this.world.flash;
     flash.revive();
     const log = new ReadingLog(flash);
-    const cursor = Number(this.world.kv.get(CURSOR_KEY) ?? 0);
+    const cursor = mqttCursor(this.world.kv);
     let pending = 0;
     log.forEach(cursor + 1, (e) => {
       if (e.type === 'reading') pending++;

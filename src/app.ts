@@ -3,7 +3,8 @@
 // the ESP32 (hosts/esp32/main.ts), in the desktop simulator on Node and
 // inside the XS engine (hosts/sim); only the ports differ.
 
-import { loadKeys, loadSettings, loadWifiPassword, type MeterSettings, type Settings } from './config/settings';
+import { loadKeys, loadSettings, loadWifiPassword, type Settings } from './config/settings';
+import type { MeterSettings } from './meter/settings';
 import { MeterReader } from './meter/reader';
 import { ReplayGuard } from './meter/replay';
 import { readingJson } from './meter/format';
@@ -14,13 +15,15 @@ import { TafRecorder, type DemandCallback } from './taf/recorder';
 import { LiveRing } from './taf/live';
 import { Timekeeper } from './time/timekeeper';
 import { isoUtc } from './time/zone';
-import { EventLog, type EventKind } from './events';
+import { EventLog } from './events';
+import type { EventKind } from './formats/entries';
 import { RejectionDigest } from './rejections';
 import { Uplink } from './uplink/uplink';
 import { loadUplinkSecrets } from './uplink/enrolment';
 import { BackendClient } from './uplink/client';
 import { LivePush } from './uplink/live-push';
 import { Portal } from './portal/portal';
+import type { PortalGateway } from './portal/gateway';
 import { Updater } from './ota/updater';
 import { RELEASE_KEYS, type ReleaseKey } from './ota/release-keys';
 import { MqttPublisher } from './mqtt/publisher';
@@ -33,7 +36,7 @@ export { FIRMWARE_VERSION };
 /**
  * What the build puts into the firmware: its version and the release keys it
  * takes updates from. The device has them compiled in; the simulator boots
- * the version its slot holds (hosts/sim/ota.ts) and tests their own keys.
+ * the version its slot holds (simulator/world/ota-flash.ts) and tests their own keys.
  */
 export interface Build {
   firmware: string;
@@ -53,7 +56,7 @@ const FIRMWARE_KEY = 'firmware';
 /** Protocols whose meters keep a clock the grid operator sets: trusted until SNTP answers. */
 const METER_CLOCKS: { [protocol: string]: true } = { dlms: true, dsmr: true };
 
-export class Gateway {
+export class Gateway implements PortalGateway {
   readonly ports: Ports;
   readonly reader: MeterReader;
   readonly time: Timekeeper;

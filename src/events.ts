@@ -3,17 +3,16 @@
 // decode errors by class, rejected frames, uploads, the reading log's own
 // troubles. Each event goes to the console, to a bounded ring in RAM (the
 // status page), and to flash: an event record in the reading log, chained to
-// the one before it by its SHA-256 hash (store/event-chain.ts), so that an
+// the one before it by its SHA-256 hash (formats/event-chain.ts), so that an
 // edited or removed event is detectable, on the device and at the backend
 // that the uplink delivers it to with the readings.
 
 import type { ReadingLog } from './store/reading-log';
-import { EVENT_KINDS, HASH_LENGTH, type EventEntry, type EventKind } from './store/entries';
-import { ChainVerifier, GENESIS, eventHash, type ChainStatus, type Sha256, type SeqEvent } from './store/event-chain';
+import { HASH_LENGTH, type EventEntry, type EventKind } from './formats/entries';
+import { ChainVerifier, GENESIS, eventHash, type ChainStatus, type Sha256, type SeqEvent } from './formats/event-chain';
 import type { KeyValuePort } from './ports/kv';
 import { fromHex, toHex } from './codec/bytes';
 
-export { EVENT_KINDS, type EventKind };
 
 export interface DeviceEvent {
   /** Uptime (ms) and wall time (ms, null when the time was not known). */
@@ -45,7 +44,7 @@ const KEPT = 32;
 /** Events waiting for the reading log to open (boot); more than a boot says are dropped, and counted. */
 const MAX_WAITING = 16;
 /** Most events one read returns. */
-export const MAX_EVENTS_PER_READ = 50;
+const MAX_EVENTS_PER_READ = 50;
 /**
  * Flash budget per kind: a burst of this many events, then one an hour. What
  * goes over it stays in RAM and on the console, and the next stored event of
@@ -239,13 +238,6 @@ export class EventLog {
   }
 }
 
-export function storedEvent(e: SeqEvent): StoredEvent {
+function storedEvent(e: SeqEvent): StoredEvent {
   return { seq: e.seq, number: e.number, kind: e.kind, time: e.time > 0 ? e.time : null, uptime: e.uptime, message: e.message, prev: toHex(e.prev) };
-}
-
-/** `kind=a,b` as event kinds; unknown names are ignored. */
-export function parseKinds(text: string): EventKind[] {
-  const out: EventKind[] = [];
-  for (const k of text.split(',')) if ((EVENT_KINDS as readonly string[]).indexOf(k) >= 0) out.push(k as EventKind);
-  return out;
 }

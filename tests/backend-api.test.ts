@@ -17,8 +17,8 @@ import { Pki } from '../backend/pki';
 import { FIRMWARE_CONTENT_TYPE } from '../backend/releases';
 import { signedImage } from './support/ota';
 import openapi from '../backend/openapi.json';
-import { BATCH_CONTENT_TYPE, BatchWriter } from '../src/uplink/batch';
-import type { Entry, GapEntry, LogEntry, ReadingEntry } from '../src/store/entries';
+import { BATCH_CONTENT_TYPE, BatchWriter } from '../src/formats/batch';
+import type { Entry, GapEntry, LogEntry, ReadingEntry } from '../src/formats/entries';
 import { QUARTER, workload } from './support/log';
 import { eventsOf, logWithEvents, rechain } from './support/events';
 

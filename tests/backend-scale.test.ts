@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { freshDatabase, pgReachable, PG_ADMIN_URL } from './support/pg';
-import { BATCH_CONTENT_TYPE, BatchWriter } from '../src/uplink/batch';
-import type { LogEntry } from '../src/store/entries';
+import { BATCH_CONTENT_TYPE, BatchWriter } from '../src/formats/batch';
+import type { LogEntry } from '../src/formats/entries';
 import { workload } from './support/log';
 
 const pg = await pgReachable();

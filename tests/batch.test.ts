@@ -4,8 +4,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BatchError, BatchWriter, decodeBatch, MAX_BATCH } from '../src/uplink/batch';
-import type { LogEntry } from '../src/store/entries';
+import { BatchError, BatchWriter, decodeBatch, MAX_BATCH } from '../src/formats/batch';
+import type { LogEntry } from '../src/formats/entries';
 import { sameEntry, workload } from './support/log';
 
 function entries(n: number, first = 1): LogEntry[] {

@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repositoryRoot } from '../cli/paths';
+import { repositoryRoot } from '../hosts/node/paths';
 import { HEADER_LENGTH, parseHeader } from '../src/ota/image';
-import { checkSimApp } from '../hosts/sim/ota';
+import { checkSimApp } from '../simulator/world/ota-flash';
 
 const smgw = (...args: string[]) => spawnSync(process.execPath, [join(repositoryRoot(), 'bin', 'smgw.mjs'), ...args], { encoding: 'utf8' });
 

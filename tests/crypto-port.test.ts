@@ -6,11 +6,11 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { XsWorker } from '../hosts/xsnap/worker';
 import { CryptoHost } from '../hosts/xsnap/crypto-host';
 import { fromHex, toHex } from '../src/codec/bytes';
-import { ChainVerifier } from '../src/store/event-chain';
+import { ChainVerifier } from '../src/formats/event-chain';
 import { CBC_VECTORS, PBKDF2_VECTORS, SHA256_VECTORS } from './support/crypto-vectors';
 import { eventsOf, logWithEvents } from './support/events';
 

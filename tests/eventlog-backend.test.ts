@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../backend/server';
 import { newToken, Store } from '../backend/store';
 import { Pki } from '../backend/pki';
-import { BATCH_CONTENT_TYPE, BATCH_CONTENT_TYPE_V1, BatchWriter, decodeBatch } from '../src/uplink/batch';
-import type { LogEntry } from '../src/store/entries';
+import { BATCH_CONTENT_TYPE, BATCH_CONTENT_TYPE_V1, BatchWriter, decodeBatch } from '../src/formats/batch';
+import type { LogEntry } from '../src/formats/entries';
 import { eventsOf, logWithEvents } from './support/events';
 
 const ADMIN = newToken();
@@ -149,8 +149,8 @@ describe('the backend verifies the event chain', () => {
     const edited = await newDevice();
     await deliver(edited, first);
     const changed = { ...events[5], message: 'rewritten after upload' };
-    const { eventHash } = await import('../src/store/event-chain');
-    const { nodeCrypto } = await import('../hosts/sim/crypto');
+    const { eventHash } = await import('../src/formats/event-chain');
+    const { nodeCrypto } = await import('../hosts/node/crypto');
     let prev = eventHash(changed, nodeCrypto.sha256);
     const rewritten = second.map((e) => {
       if (e.type !== 'event') return e;

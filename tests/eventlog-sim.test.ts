@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { FileKeyValue } from '../hosts/sim/kv';
 import { describe, expect, it } from 'vitest';
 import { JUNE, logEntries, simulate } from './support/sim';
-import type { EventEntry, LogEntry } from '../src/store/entries';
-import { ChainVerifier } from '../src/store/event-chain';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import type { EventEntry, LogEntry } from '../src/formats/entries';
+import { ChainVerifier } from '../src/formats/event-chain';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { METER_KEY } from '../src/config/settings';
 import { toHex } from '../src/codec/bytes';
 

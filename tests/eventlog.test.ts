@@ -5,12 +5,13 @@
 // reboot and the chain continues across it; floods are bounded.
 
 import { describe, expect, it } from 'vitest';
-import { NorFlash, SECTOR } from '../hosts/sim/flash';
+import { NorFlash, SECTOR } from '../simulator/world/flash';
 import { FileKeyValue } from '../hosts/sim/kv';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { ReadingLog } from '../src/store/reading-log';
-import { HEADER_SIZE, RecordType } from '../src/store/format';
-import { EVENT_KINDS, type EventKind } from '../src/store/entries';
+import { HEADER_SIZE } from '../src/store/format';
+import { RecordType } from '../src/formats/record';
+import { EVENT_KINDS, type EventKind } from '../src/formats/entries';
 import { EventLog } from '../src/events';
 import { crc16X25 } from '../src/codec/crc16';
 import { RejectionDigest } from '../src/rejections';

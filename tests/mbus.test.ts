@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { concatAll, decodeAll } from './support/decode';
 import { fromHex, toHex } from '../src/codec/bytes';
 import { isoUtc } from '../src/time/zone';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { dateTimeI, encodeRecords, mbusApplicationFrame, TD3511 } from '../simulator/telegrams/mbus';
 import { checksum } from '../src/meter/mbus/link';
 import type { TelegramProtocol } from '../src/meter/reading';

@@ -13,7 +13,7 @@ import { discoveryConfigs, gatewayTopics } from '../src/mqtt/home-assistant';
 import { fromHex, toHex } from '../src/codec/bytes';
 import { XsWorker } from '../hosts/xsnap/worker';
 import type { MqttConnectOptions } from '../src/ports/mqtt';
-import type { ReadingEntry } from '../src/store/entries';
+import type { ReadingEntry } from '../src/formats/entries';
 
 const ascii = (s: string) => toHex(new TextEncoder().encode(s));
 const str = (s: string) => (s.length < 16 ? '000' : '00') + s.length.toString(16) + ascii(s);

@@ -11,7 +11,7 @@ import { buildOtaVerifyDriver, checkBinding, runDriver } from './support/native'
 import { publicPoint, signImage } from '../cli/release';
 import { SIGNED_LENGTH, HEADER_LENGTH } from '../src/ota/image';
 import { toHex } from '../src/codec/bytes';
-import { nodeCrypto, p256PublicKey } from '../hosts/sim/crypto';
+import { nodeCrypto, p256PublicKey } from '../hosts/node/crypto';
 
 /** RFC 6979, A.2.5: ECDSA over P-256 with SHA-256, message "sample". */
 const RFC6979 = {

@@ -13,7 +13,7 @@ import { fromHex, toHex } from '../src/codec/bytes';
 import { DlmsFramer } from '../src/meter/dlms/framer';
 import { DsmrFramer } from '../src/meter/iec/dsmr-framer';
 import { decipher } from '../src/meter/dlms/glo';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 
 /** AES-128 test cases 1-4 of "The Galois/Counter Mode of Operation (GCM)", McGrew and Viega, the NIST submission. */
 const NIST = [

@@ -4,9 +4,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { Simulation, SIM_ADMIN_PASSWORD } from '../simulator/runner';
-import { checkSimApp } from '../hosts/sim/ota';
+import { checkSimApp } from '../simulator/world/ota-flash';
 import { ReadingLog } from '../src/store/reading-log';
-import type { EventEntry } from '../src/store/entries';
+import type { EventEntry } from '../src/formats/entries';
 import { HEADER_LENGTH } from '../src/ota/image';
 import { RELEASE_KEYS, signedImage } from './support/ota';
 import { PortalClient, type PortalAnswer } from './support/portal';

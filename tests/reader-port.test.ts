@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { MeterReader } from '../src/meter/reader';
 import { SimClock } from '../hosts/sim/clock';
-import { nodeCrypto } from '../hosts/sim/crypto';
+import { nodeCrypto } from '../hosts/node/crypto';
 import { Scheduler } from '../simulator/world/scheduler';
 import type { ReceiveHandler, SerialPort } from '../src/ports/serial';
-import { PROTOCOL_DEFAULTS } from '../src/config/settings';
+import { PROTOCOL_DEFAULTS } from '../src/meter/settings';
 
 class MissingUntilPlugged implements SerialPort {
   plugged = false;

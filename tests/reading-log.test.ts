@@ -4,10 +4,10 @@
 // it or makes it lose what it acknowledged.
 
 import { describe, expect, it } from 'vitest';
-import { NorFlash } from '../hosts/sim/flash';
+import { NorFlash } from '../simulator/world/flash';
 import { ReadingLog } from '../src/store/reading-log';
 import { HEADER_SIZE } from '../src/store/format';
-import type { Entry } from '../src/store/entries';
+import type { Entry } from '../src/formats/entries';
 import { QUARTER, T0, strip, workload } from './support/log';
 
 const KB64 = 64 * 1024;

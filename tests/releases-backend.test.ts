@@ -12,8 +12,8 @@ import { buildServer } from '../backend/server';
 import { Store } from '../backend/store';
 import { Pki } from '../backend/pki';
 import { bucketOf, FIRMWARE_CONTENT_TYPE } from '../backend/releases';
-import { BatchWriter, BATCH_CONTENT_TYPE } from '../src/uplink/batch';
-import { GENESIS } from '../src/store/event-chain';
+import { BatchWriter, BATCH_CONTENT_TYPE } from '../src/formats/batch';
+import { GENESIS } from '../src/formats/event-chain';
 import { HEADER_LENGTH } from '../src/ota/image';
 import { signedImage } from './support/ota';
 
@@ -168,7 +168,7 @@ describe('releases', () => {
 
   it('more than 64 KB in one range request is refused', async () => {
     const { signImage } = await import('../cli/release');
-    const { buildSimApp } = await import('../hosts/sim/ota');
+    const { buildSimApp } = await import('../simulator/world/ota-flash');
     const { RELEASE_KEY } = await import('./support/ota');
     const big = signImage(buildSimApp({ version: '0.5.0' }, 100 * 1024), { key: RELEASE_KEY, version: { major: 0, minor: 5, patch: 0 }, hardware: 'esp32' });
     const r = (await call('POST', '/api/v1/admin/releases', { token: ADMIN, raw: big })).json();

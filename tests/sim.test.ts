@@ -10,7 +10,8 @@ import { DAY, HOUR, JUNE, firstMismatch, isSubsequence, logEntries, simulate } f
 import { METER_KINDS } from '../simulator/meters/index';
 import { parseFault } from '../simulator/faults';
 import { FileKeyValue } from '../hosts/sim/kv';
-import { DEFAULT_SETTINGS, PROTOCOL_DEFAULTS, saveSettings } from '../src/config/settings';
+import { DEFAULT_SETTINGS, saveSettings } from '../src/config/settings';
+import { PROTOCOL_DEFAULTS } from '../src/meter/settings';
 
 // Six hours are thousands of telegrams of each meter (one every 1 to 10 s); a day's quarter-hours and its
 // midnight are the TAF tests' (tests/taf-sim.test.ts).

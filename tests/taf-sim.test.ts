@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, JUNE, boundariesFrom, coverage, energyOf, logEntries, simulate, type SimRun } from './support/sim';
 import type { MeterSample } from '../simulator/meters/meter';
-import type { LogEntry, ReadingEntry } from '../src/store/entries';
+import type { LogEntry, ReadingEntry } from '../src/formats/entries';
 
 const QUARTER = 15 * 60000;
 const MINUTE = 60000;

@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../simulator/world/scheduler';
 import { SimClock } from '../hosts/sim/clock';
-import { NetworkWorld, SIM_WIFI, SimNetwork } from '../hosts/sim/network';
-import { NorFlash } from '../hosts/sim/flash';
+import { SimNetwork } from '../hosts/sim/network';
+import { NetworkWorld, SIM_WIFI } from '../simulator/world/network';
+import { NorFlash } from '../simulator/world/flash';
 import { FileKeyValue } from '../hosts/sim/kv';
 import { ReadingLog } from '../src/store/reading-log';
 import { TafRecorder } from '../src/taf/recorder';
@@ -16,7 +17,7 @@ import { LiveRing } from '../src/taf/live';
 import { Timekeeper } from '../src/time/timekeeper';
 import { ReplayGuard } from '../src/meter/replay';
 import { PLAIN, type Reading } from '../src/meter/reading';
-import type { LogEntry } from '../src/store/entries';
+import type { LogEntry } from '../src/formats/entries';
 import { coverage } from './support/sim';
 
 const T0 = Date.UTC(2025, 5, 2);

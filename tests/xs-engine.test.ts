@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XsDecoder } from '../hosts/xsnap/decode-engine';
-import { distFile } from '../cli/paths';
+import { distFile } from '../hosts/node/paths';
 import { bytesOf, keyOf, vectors } from './support/vectors';
 import { decodeAll } from './support/decode';
 import { readingJson } from '../src/meter/format';

@@ -6,8 +6,6 @@ import config from 'mc/config';
 import type { UartOptions } from './serial';
 
 export interface DeviceConfig {
-  /** The setup access point. */
-  ap: { ssid: string; password: string; address: string };
   /** How each meter connector's UART opens: port and GPIO pins on the ESP32, a device path on lin. */
   interfaces: { ir: UartOptions; mbus: UartOptions };
   /** GPIO of the button that forces the setup access point when held at boot (ESP32). */
@@ -22,7 +20,6 @@ export interface DeviceConfig {
    * build says otherwise (`mcconfig ... portalPort=N`, a string then).
    */
   portalPort: number | string;
-  sntp: string[];
 }
 
 export const device = config as unknown as DeviceConfig;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { AssetsPort } from '../../src/ports/assets';
 
 /** assets/portal/ of the repository, from the source (tests) or from a bundle in dist/. */
-export function portalAssetDir(): string {
+function portalAssetDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'assets', 'portal')) && dirname(dir) !== dir) dir = dirname(dir);
   return join(dir, 'assets', 'portal');

@@ -3,16 +3,16 @@
 // believing it is 1970 (its wall clock counts from boot) until something
 // sets it; a clock-jump fault moves it as a wrong SNTP answer would.
 
-import type { ScheduledEvent, Scheduler } from '../../simulator/world/scheduler';
+import type { VirtualEvent, VirtualTime } from './virtual-time';
 import type { ClockPort, Timer } from '../../src/ports/clock';
 
 interface SimTimer extends Timer {
-  event: ScheduledEvent | null;
+  event: VirtualEvent | null;
   cancelled: boolean;
 }
 
 export class SimClock implements ClockPort {
-  private readonly scheduler: Scheduler;
+  private readonly scheduler: VirtualTime;
   private readonly bootedAt: number;
   /** Wall clock minus virtual time. */
   private offset: number;
@@ -21,7 +21,7 @@ export class SimClock implements ClockPort {
   /** Wraps every timer callback: the device's event loop (power state, the XS engine). */
   private readonly run: (callback: () => void) => void | Promise<void>;
 
-  constructor(scheduler: Scheduler, run: (callback: () => void) => void | Promise<void> = (c) => c()) {
+  constructor(scheduler: VirtualTime, run: (callback: () => void) => void | Promise<void> = (c) => c()) {
     this.scheduler = scheduler;
     this.bootedAt = scheduler.now;
     this.offset = -scheduler.now;

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import type { Scheduler } from '../../simulator/world/scheduler';
+import type { VirtualTime } from './virtual-time';
 import type { ClientRequest, ClientResponse, HttpHandler, HttpPort, HttpRequest, HttpResponse, HttpServer } from '../../src/ports/http';
 
 const MAX_BODY = 16 * 1024;
@@ -38,7 +38,7 @@ export class InProcessServers {
 }
 
 export class SimHttp implements HttpPort {
-  private readonly scheduler: Scheduler;
+  private readonly scheduler: VirtualTime;
   private readonly inProcess: InProcessServers;
   /** Device port -> real port on this machine (the portal's --portal-port). */
   private readonly realPorts: Map<number, number>;
@@ -51,7 +51,7 @@ export class SimHttp implements HttpPort {
   private readonly alive: () => boolean;
 
   constructor(
-    scheduler: Scheduler,
+    scheduler: VirtualTime,
     inProcess: InProcessServers,
     realPorts: Map<number, number>,
     run: <T>(callback: () => T) => T | undefined | Promise<T | undefined> = (c) => c(),

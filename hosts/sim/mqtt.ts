@@ -8,7 +8,7 @@
 // instead of running past it.
 
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Scheduler } from '../../simulator/world/scheduler';
+import type { VirtualTime } from './virtual-time';
 import type { MqttConnectOptions, MqttEvent, MqttPort } from '../../src/ports/mqtt';
 
 function pem(der: Uint8Array, label: string): string {
@@ -17,7 +17,7 @@ function pem(der: Uint8Array, label: string): string {
 }
 
 export class SimMqtt implements MqttPort {
-  private readonly scheduler: Scheduler;
+  private readonly scheduler: VirtualTime;
   private readonly run: (callback: () => void) => void | Promise<void>;
   private readonly online: () => boolean;
   private client: MqttClient | null = null;
@@ -27,7 +27,7 @@ export class SimMqtt implements MqttPort {
   /** Settles the scheduler's wait for the connection attempt and for each unacknowledged message. */
   private readonly waits = new Set<() => void>();
 
-  constructor(scheduler: Scheduler, run: (callback: () => void) => void | Promise<void> = (c) => c(), online: () => boolean = () => true) {
+  constructor(scheduler: VirtualTime, run: (callback: () => void) => void | Promise<void> = (c) => c(), online: () => boolean = () => true) {
     this.scheduler = scheduler;
     this.run = run;
     this.online = online;

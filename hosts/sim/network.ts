@@ -1,63 +1,31 @@
-// The network on the desktop: a simulated Wi-Fi the device can join (down
-// during outage faults), the setup access point, and an SNTP server that
-// tells the true (virtual) time.
+// The network on the desktop: the device's Wi-Fi station, setup access
+// point and SNTP client, onto the simulated world's network
+// (simulator/world/network.ts: which networks there are, when the house's is
+// down, what the SNTP server answers). This side only adapts it to
+// src/ports/network.ts, on virtual time.
 
-import type { Scheduler } from '../../simulator/world/scheduler';
+import type { VirtualTime } from './virtual-time';
 import type { NetworkEvent, NetworkPort, WifiNetwork } from '../../src/ports/network';
 
-export const SIM_WIFI = { ssid: 'Home', password: 'correct horse battery' };
 const JOIN_MS = 2000;
 const SNTP_MS = 40;
 
-/** What is outside the device: whether the house's Wi-Fi and uplink work right now. */
-export class NetworkWorld {
-  private readonly scheduler: Scheduler;
-  private outages: { from: number; to: number }[] = [];
-  private skews: { by: number; from: number; to: number }[] = [];
-  readonly networks: WifiNetwork[] = [
-    { ssid: SIM_WIFI.ssid, rssi: -58, secure: true },
-    { ssid: 'Neighbour', rssi: -81, secure: true },
-    { ssid: 'Cafe Guest', rssi: -87, secure: false },
-  ];
-
-  constructor(scheduler: Scheduler) {
-    this.scheduler = scheduler;
-  }
-
-  addOutage(from: number, to: number): void {
-    this.outages.push({ from, to });
-  }
-
-  /** The SNTP server's answers are `by` ms off from `from` to `to`. */
-  addSntpSkew(by: number, from: number, to: number): void {
-    this.skews.push({ by, from, to });
-  }
-
-  /** What the SNTP server says the time is at `t`. */
-  sntpTime(t: number): number {
-    for (const s of this.skews) if (t >= s.from && t < s.to) return t + s.by;
-    return t;
-  }
-
+/** What is outside the device, as its network port sees it. */
+export interface NetworkConditions {
+  readonly networks: readonly WifiNetwork[];
+  /** Whether joining `ssid` with `password` succeeds. */
+  admits(ssid: string, password: string): boolean;
   /** The end of the outage covering `t`, or null when the network works at t. */
-  outageUntil(t: number): number | null {
-    for (const o of this.outages) if (t >= o.from && t < o.to) return o.to;
-    return null;
-  }
-
-  get now(): number {
-    return this.scheduler.now;
-  }
-
+  outageUntil(t: number): number | null;
   /** Outages that start after `t`. */
-  outagesAfter(t: number): { from: number; to: number }[] {
-    return this.outages.filter((o) => o.from > t);
-  }
+  outagesAfter(t: number): { from: number; to: number }[];
+  /** What the SNTP server says the time is at `t`. */
+  sntpTime(t: number): number;
 }
 
 export class SimNetwork implements NetworkPort {
-  private readonly world: NetworkWorld;
-  private readonly scheduler: Scheduler;
+  private readonly world: NetworkConditions;
+  private readonly scheduler: VirtualTime;
   private readonly listeners: ((event: NetworkEvent) => void)[] = [];
   private joined: string | null = null;
   private up = false;
@@ -66,7 +34,7 @@ export class SimNetwork implements NetworkPort {
   dns: string | null = null;
   accessPoint: { ssid: string; password: string } | null = null;
 
-  constructor(world: NetworkWorld, scheduler: Scheduler, run: (callback: () => void) => void | Promise<void> = (c) => c()) {
+  constructor(world: NetworkConditions, scheduler: VirtualTime, run: (callback: () => void) => void | Promise<void> = (c) => c()) {
     this.world = world;
     this.scheduler = scheduler;
     this.run = run;
@@ -80,7 +48,7 @@ export class SimNetwork implements NetworkPort {
 
   connect(ssid: string, password: string): void {
     const generation = ++this.generation;
-    this.joined = ssid === SIM_WIFI.ssid && password === SIM_WIFI.password ? ssid : null;
+    this.joined = this.world.admits(ssid, password) ? ssid : null;
     if (this.up) {
       this.up = false;
       this.emit('down');

@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { XsWorker } from '../xsnap/worker';
 import { CryptoHost } from '../xsnap/crypto-host';
-import { distFile } from '../../cli/paths';
-import { PowerCut } from './flash';
+import { distFile } from '../node/paths';
+import { PowerCut } from './power';
 import { fromWire, toWire, type Base64, type Wire } from './xs/rpc';
-import type { DeviceStatus, DeviceWorld, Engine, Firmware, DeviceBoot } from '../../simulator/device';
+import type { DeviceStatus, Engine, EngineBoot, Firmware } from './engine';
 import type { Ports } from '../../src/ports/index';
 import type { HttpRequest, HttpResponse } from '../../src/ports/http';
 import type { Timer } from '../../src/ports/clock';
@@ -28,18 +28,16 @@ class XsFirmware implements Firmware {
   /** Computrons by the kind of event that spent them. */
   readonly byEvent: { [kind: string]: { events: number; computrons: number } } = {};
   private readonly worker: XsWorker;
-  private readonly world: DeviceWorld;
-  private readonly boot: DeviceBoot;
+  private readonly boot: EngineBoot;
   private readonly ports: Ports;
   private readonly crypto = new CryptoHost();
   private readonly readingListeners: ((json: string) => void)[] = [];
   private nextPromise = 1;
   private dead = false;
 
-  constructor(world: DeviceWorld, boot: DeviceBoot) {
-    this.world = world;
+  constructor(boot: EngineBoot) {
     this.boot = boot;
-    this.ports = boot.ports(world);
+    this.ports = boot.ports();
     this.worker = XsWorker.start((request) => this.serve(request));
   }
 
@@ -51,13 +49,13 @@ class XsFirmware implements Firmware {
     const e = (this.byEvent[kind] ??= { events: 0, computrons: 0 });
     e.events++;
     e.computrons += meter.compute;
-    if (cutsPower && this.world.flash.dead) throw new PowerCut();
+    if (cutsPower && this.boot.powerFailed) throw new PowerCut();
     return fromWire(JSON.parse(decoder.decode(reply)) as Wire, b64, () => () => undefined);
   }
 
   async start(readings: boolean): Promise<void> {
     await this.worker.evaluate(readFileSync(distFile('xs/device.js'), 'utf8'));
-    await this.boot.run(() => this.command('boot', { t: 'boot', readings, build: toWire(this.boot.build(this.world), b64, () => 0) }));
+    await this.boot.run(() => this.command('boot', { t: 'boot', readings, build: toWire(this.boot.build(), b64, () => 0) }));
   }
 
   onReading(listener: (json: string) => void): void {
@@ -154,7 +152,7 @@ class XsFirmware implements Firmware {
         (v) => this.boot.run(() => this.command('settle', { t: 'settle', id, ok: true, v: toWire(v, b64, () => 0) })),
         (e: Error) => this.boot.run(() => this.command('settle', { t: 'settle', id, ok: false, v: e.message })),
       );
-      this.world.scheduler.track(work as Promise<unknown>);
+      this.boot.track(work as Promise<unknown>);
       return id;
     }
     throw new Error(`no http.${method}`);
@@ -178,8 +176,8 @@ class XsFirmware implements Firmware {
 }
 
 export function xsEngine(): Engine {
-  return async (world, boot) => {
-    const firmware = new XsFirmware(world, boot);
+  return async (boot) => {
+    const firmware = new XsFirmware(boot);
     await firmware.start(true);
     return firmware;
   };

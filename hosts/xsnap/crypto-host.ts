@@ -1,7 +1,7 @@
 // Node side of the XS crypto bridge: serves the requests crypto-bridge.ts
-// sends, with the sim host's crypto port.
+// sends, with Node's crypto port (hosts/node/crypto.ts).
 
-import { nodeCrypto } from '../sim/crypto';
+import { nodeCrypto } from '../node/crypto';
 import { TagMismatch, type AesKey, type Sha256Stream } from '../../src/ports/crypto';
 import { FAILED, OK, OP_CBC, OP_CLOSE, OP_GCM, OP_IMPORT, OP_PBKDF2, OP_RANDOM, OP_SHA256, OP_STREAM, OP_STREAM_DIGEST, OP_STREAM_START, OP_STREAM_UPDATE, OP_VERIFY_P256, TAG_MISMATCH } from './crypto-bridge';
 

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
-export interface Meter {
+interface Meter {
   /** XS computrons: one per bytecode executed, plus string lengths. */
   compute: number;
   /** Live heap slots after the command. */
@@ -35,7 +35,7 @@ export type HostHandler = (request: Uint8Array) => Uint8Array;
 const require = createRequire(import.meta.url);
 
 /** Path of the xsnap-worker binary built by `npm ci`. */
-export function xsnapBinary(): string {
+function xsnapBinary(): string {
   const pkg = dirname(require.resolve('@agoric/xsnap/package.json'));
   const platform = process.platform === 'darwin' ? 'mac' : 'lin';
   return join(pkg, 'xsnap-native', 'xsnap', 'build', 'bin', platform, 'release', 'xsnap-worker');

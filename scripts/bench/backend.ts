@@ -28,9 +28,9 @@ import { buildServer } from '../../backend/server';
 import { insertReadings, newToken, Store } from '../../backend/store';
 import { ensurePartition } from '../../backend/db';
 import { Pki, toPem } from '../../backend/pki';
-import { BATCH_CONTENT_TYPE, BatchWriter } from '../../src/uplink/batch';
+import { BATCH_CONTENT_TYPE, BatchWriter } from '../../src/formats/batch';
 import { QUARTER, T0, workload } from '../../simulator/log-workload';
-import type { ReadingEntry } from '../../src/store/entries';
+import type { ReadingEntry } from '../../src/formats/entries';
 import type { Row } from './report';
 import { pgReachable } from '../../tests/support/pg';
 

@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repositoryRoot } from '../../cli/paths';
+import { repositoryRoot } from '../../hosts/node/paths';
 import type { Row } from './report';
 
 const SECTION = 'XS heap in mcsim (npm run test:moddable)';

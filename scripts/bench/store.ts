@@ -6,11 +6,11 @@
 
 import { readFileSync } from 'node:fs';
 import { Simulation } from '../../simulator/runner';
-import { NorFlash } from '../../hosts/sim/flash';
+import { NorFlash } from '../../simulator/world/flash';
 import { XsWorker } from '../../hosts/xsnap/worker';
-import { distFile } from '../../cli/paths';
+import { distFile } from '../../hosts/node/paths';
 import { ReadingLog } from '../../src/store/reading-log';
-import type { Entry, LogEntry } from '../../src/store/entries';
+import type { Entry, LogEntry } from '../../src/formats/entries';
 import type { Row } from './report';
 
 const SECTION = 'reading log';

@@ -7,7 +7,7 @@
 
 import { ReadingLog } from '../../src/store/reading-log';
 import { workload } from '../../simulator/log-workload';
-import type { Entry } from '../../src/store/entries';
+import type { Entry } from '../../src/formats/entries';
 import { RamFlash } from './ram-flash';
 
 const encoder = new TextEncoder();

@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { request as httpsRequest } from 'node:https';
 import { DEMO_KEY } from '../../simulator/meters/index';
 import { INITIAL_PASSWORD } from '../../src/portal/auth';
-import { repositoryRoot } from '../../cli/paths';
+import { repositoryRoot } from '../../hosts/node/paths';
 import { heapFigures, type HeapSample } from './heap';
 
 const ROOT = repositoryRoot();

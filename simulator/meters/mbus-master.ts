@@ -9,7 +9,7 @@
 //    `retries` times; after that the meter falls back to searching.
 // Only a lone E5 that the meter's UART received cleanly counts.
 
-import type { SerialLine } from '../../hosts/sim/serial';
+import type { SerialLine } from '../world/serial-line';
 import type { ScheduledEvent, Scheduler } from '../world/scheduler';
 
 export const SND_NKE_240 = Uint8Array.of(0x10, 0x40, 0xf0, 0x30, 0x16);

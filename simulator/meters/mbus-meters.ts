@@ -14,7 +14,7 @@ import { isSummerTime, toLocal } from '../../src/time/zone';
 import { dateTimeI, encodeRecords, mbusApplicationFrame, TD3511, type MbusRecord } from '../telegrams/mbus';
 import { quantise, VirtualMeter, type HouseholdModelLike, type MeterState, type Telegram, type TruthValue } from './meter';
 import { MbusMaster } from './mbus-master';
-import type { SerialLine } from '../../hosts/sim/serial';
+import type { SerialLine } from '../world/serial-line';
 import type { Scheduler } from '../world/scheduler';
 
 const ZONE = 'Europe/Vienna';

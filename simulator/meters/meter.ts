@@ -6,7 +6,7 @@
 
 import { HouseholdModel, integrate, NEW_REGISTERS, type Power, type Registers } from '../household';
 import type { Connector, LineSettings } from '../../src/ports/serial';
-import type { SerialLine } from '../../hosts/sim/serial';
+import type { SerialLine } from '../world/serial-line';
 import type { Scheduler } from '../world/scheduler';
 
 export interface TruthValue {

@@ -8,7 +8,7 @@ import type { Power } from '../household';
 import { canonical, quantise, VirtualMeter, type HouseholdModelLike, type MeterState, type Telegram } from './meter';
 
 /** The serial numbers of the simulated grid meter and of the generation meter at the PV inverter. */
-export const SML_GRID_SERIAL = 10434630;
+const SML_GRID_SERIAL = 10434630;
 export const SML_PV_SERIAL = 10434631;
 
 export class SmlMeter extends VirtualMeter {

@@ -17,25 +17,23 @@ export const array = (...items: Axdr[]): Axdr => ({ t: 'array', items });
 export const octets = (bytes: Uint8Array | number[]): Axdr => ({ t: 'octets', bytes: Uint8Array.from(bytes) });
 export const visible = (s: string): Axdr => ({ t: 'visible', bytes: new TextEncoder().encode(s) });
 export const obis = (a: number, b: number, c: number, d: number, e: number, f = 255): Axdr => octets([a, b, c, d, e, f]);
-export const u8 = (v: number): Axdr => ({ t: 'u8', v });
 export const u16 = (v: number): Axdr => ({ t: 'u16', v });
 export const u32 = (v: number): Axdr => ({ t: 'u32', v });
 export const i8 = (v: number): Axdr => ({ t: 'i8', v });
 export const i16 = (v: number): Axdr => ({ t: 'i16', v });
-export const i32 = (v: number): Axdr => ({ t: 'i32', v });
 export const enumeration = (v: number): Axdr => ({ t: 'enum', v });
 export const scalerUnit = (scaler: number, unit: number): Axdr => struct(i8(scaler), enumeration(unit));
 
 const TAGS = { u8: 0x11, u16: 0x12, u32: 0x06, u64: 0x15, i8: 0x0f, i16: 0x10, i32: 0x05, i64: 0x14, enum: 0x16 } as const;
 const WIDTHS = { u8: 1, u16: 2, u32: 4, u64: 8, i8: 1, i16: 2, i32: 4, i64: 8, enum: 1 } as const;
 
-export function axdrLength(n: number, out: number[]): void {
+function axdrLength(n: number, out: number[]): void {
   if (n < 0x80) out.push(n);
   else if (n < 0x100) out.push(0x81, n);
   else out.push(0x82, n >> 8, n & 0xff);
 }
 
-export function encodeAxdr(node: Axdr, out: number[] = []): number[] {
+function encodeAxdr(node: Axdr, out: number[] = []): number[] {
   switch (node.t) {
     case 'null':
       out.push(0);

@@ -17,8 +17,8 @@ export const octets = (bytes: Uint8Array | string): SmlNode => ({
 });
 export const uint = (value: number, width: number): SmlNode => ({ kind: 'uint', value, width });
 export const int = (value: number, width: number): SmlNode => ({ kind: 'int', value, width });
-export const list = (...items: SmlNode[]): SmlNode => ({ kind: 'list', items });
-export const absent: SmlNode = { kind: 'absent' };
+const list = (...items: SmlNode[]): SmlNode => ({ kind: 'list', items });
+const absent: SmlNode = { kind: 'absent' };
 
 function tl(type: number, length: number, out: number[]): void {
   // Lengths of 15 and more take a second TL byte; for non-lists the length counts the TL bytes.
@@ -34,7 +34,7 @@ function tl(type: number, length: number, out: number[]): void {
   }
 }
 
-export function encodeNode(node: SmlNode, out: number[]): void {
+function encodeNode(node: SmlNode, out: number[]): void {
   switch (node.kind) {
     case 'absent':
       out.push(0x01);

@@ -21,9 +21,3 @@ export function derive(seed: number, name: string): Random {
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x9e3779b1) >>> 0;
   return prng(h);
 }
-
-/** Normally distributed, mean 0, deviation 1 (Box-Muller). */
-export function gaussian(r: Random): number {
-  const u = Math.max(r(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-}

@@ -8,6 +8,8 @@
 // pipe, an HTTP request goes over a socket): the scheduler waits for it
 // before virtual time moves on, so asynchronous work takes no virtual time.
 
+import type { VirtualTime } from '../../hosts/sim/virtual-time';
+
 export type Action = () => void | Promise<void>;
 
 export interface ScheduledEvent {
@@ -17,7 +19,7 @@ export interface ScheduledEvent {
   action: Action;
 }
 
-export class Scheduler {
+export class Scheduler implements VirtualTime {
   /** Virtual time, ms since the epoch (UTC). */
   now: number;
   /** `max`, or how many virtual seconds pass per wall second. */

@@ -29,16 +29,3 @@ export function fromBase64(text: string): Uint8Array | null {
   }
   return out;
 }
-
-export function toBase64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i];
-    const b = i + 1 < bytes.length ? bytes[i + 1] : 0;
-    const c = i + 2 < bytes.length ? bytes[i + 2] : 0;
-    out += ALPHABET[a >> 2] + ALPHABET[((a & 3) << 4) | (b >> 4)];
-    out += i + 1 < bytes.length ? ALPHABET[((b & 15) << 2) | (c >> 6)] : '=';
-    out += i + 2 < bytes.length ? ALPHABET[c & 63] : '=';
-  }
-  return out;
-}

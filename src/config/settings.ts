@@ -3,22 +3,12 @@
 // Wi-Fi password) are kept under their own keys and are not part of the
 // settings object, so nothing that shows or sends settings can leak them.
 
-import type { Protocol } from '../meter/reading';
-import type { DlmsTransport } from '../meter/dlms/framer';
 import type { KeyValuePort } from '../ports/kv';
-import type { Connector, LineSettings } from '../ports/serial';
 import { DEFAULT_ZONE, isKnownZone } from '../time/zone';
+import { PROTOCOL_DEFAULTS, type MeterSettings } from '../meter/settings';
 import { validTaf, type TafSettings } from '../taf/settings';
-import { DEFAULT_LIVE_PUSH, DEFAULT_WINDOW, minutesOf, type UplinkSettings } from '../uplink/uplink';
+import { DEFAULT_LIVE_PUSH, DEFAULT_WINDOW, minutesOf, type UplinkSettings } from '../uplink/settings';
 import { jsonText } from '../codec/json';
-
-export interface MeterSettings {
-  protocol: Protocol;
-  connector: Connector;
-  line: LineSettings;
-  /** DLMS only. */
-  transport: DlmsTransport;
-}
 
 export interface Settings {
   meter: MeterSettings;
@@ -34,17 +24,7 @@ export interface Settings {
   uplink: UplinkSettings;
 }
 
-const line = (baud: number, dataBits: 7 | 8, parity: 'none' | 'even' | 'odd', inverted = false): LineSettings => ({ baud, dataBits, parity, stopBits: 1, inverted });
-
-/** The usual interface of each protocol: where it is wired and its line format. */
-export const PROTOCOL_DEFAULTS: Record<Protocol, MeterSettings> = {
-  sml: { protocol: 'sml', connector: 'optical', line: line(9600, 8, 'none'), transport: 'auto' },
-  d0: { protocol: 'd0', connector: 'optical', line: line(9600, 7, 'even'), transport: 'auto' },
-  dsmr: { protocol: 'dsmr', connector: 'optical', line: line(115200, 8, 'none', true), transport: 'auto' },
-  dlms: { protocol: 'dlms', connector: 'mbus', line: line(2400, 8, 'even'), transport: 'auto' },
-};
-
-export const DEFAULT_SNTP = 'pool.ntp.org';
+const DEFAULT_SNTP = 'pool.ntp.org';
 
 export const DEFAULT_SETTINGS: Settings = {
   meter: PROTOCOL_DEFAULTS.sml,
@@ -105,6 +85,11 @@ export function saveSettings(kv: KeyValuePort, settings: Settings): void {
   kv.set(SETTINGS_KEY, jsonText(settings));
 }
 
+/** Whether settings have been stored (a device fresh out of the box has none: loadSettings gives the defaults). */
+export function settingsStored(kv: KeyValuePort): boolean {
+  return !!kv.get(SETTINGS_KEY);
+}
+
 export interface MeterKeys {
   key: Uint8Array | null;
   authKey: Uint8Array | null;
@@ -114,7 +99,21 @@ export function loadKeys(kv: KeyValuePort): MeterKeys {
   return { key: kv.getBytes(METER_KEY) ?? null, authKey: kv.getBytes(AUTH_KEY) ?? null };
 }
 
+/** Stores the meter's keys: a key given replaces the stored one, null removes it, one left out stays as it is. */
+export function saveKeys(kv: KeyValuePort, keys: Partial<MeterKeys>): void {
+  if (keys.key) kv.set(METER_KEY, keys.key);
+  else if (keys.key === null) kv.delete(METER_KEY);
+  if (keys.authKey) kv.set(AUTH_KEY, keys.authKey);
+  else if (keys.authKey === null) kv.delete(AUTH_KEY);
+}
+
 /** The home network's password, or null when none is set. */
 export function loadWifiPassword(kv: KeyValuePort): string | null {
   return kv.get(WIFI_PASSWORD_KEY) ?? null;
+}
+
+/** Stores the home network's password; null removes it (an open network, or another one). */
+export function saveWifiPassword(kv: KeyValuePort, password: string | null): void {
+  if (password === null) kv.delete(WIFI_PASSWORD_KEY);
+  else kv.set(WIFI_PASSWORD_KEY, password);
 }

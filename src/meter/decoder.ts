@@ -15,7 +15,7 @@ import { DsmrFramer } from './iec/dsmr-framer';
 import { decodeDsmr } from './iec/dsmr';
 import { DlmsFramer, type DlmsTransport } from './dlms/framer';
 import { decodeDlms } from './dlms/decode';
-import type { Keys } from './dlms/glo';
+import type { Keys } from './keys';
 import { MbusFramer } from './mbus/framer';
 import { decodeMbus } from './mbus/decode';
 import { MBUS_START } from './mbus/link';
@@ -47,7 +47,7 @@ export interface TelegramContext {
 }
 
 /** Decodes one complete telegram (as a framer delivers it). Throws DecodeError. */
-export function decodeTelegram(protocol: TelegramProtocol, telegram: Uint8Array, context: TelegramContext): Reading {
+function decodeTelegram(protocol: TelegramProtocol, telegram: Uint8Array, context: TelegramContext): Reading {
   switch (protocol) {
     case 'sml': return decodeSml(telegram);
     case 'd0': return decodeD0(telegram, context.zone);
@@ -59,7 +59,7 @@ export function decodeTelegram(protocol: TelegramProtocol, telegram: Uint8Array,
 }
 
 /** Turns anything a decoder threw into a DecodeError: a non-DecodeError is a decoder bug, reported, not fatal. */
-export function asDecodeError(e: unknown): DecodeError {
+function asDecodeError(e: unknown): DecodeError {
   if (e instanceof DecodeError) return e;
   const message = e instanceof Error ? e.message : String(e);
   return new DecodeError('internal', 'decoder fault: ' + message);

@@ -5,7 +5,7 @@
 import type { ClockPort, Timer } from '../ports/clock';
 import type { CryptoPort } from '../ports/crypto';
 import type { SerialPort } from '../ports/serial';
-import type { MeterSettings } from '../config/settings';
+import type { MeterSettings } from './settings';
 import { MeterDecoder } from './decoder';
 import { DecodeError, type RejectReason } from './errors';
 import type { ReplayGuard } from './replay';
@@ -38,7 +38,7 @@ export interface Silence {
 }
 
 /** No telegram for this long and the line counts as silent. */
-export const SILENCE_MS = 60000;
+const SILENCE_MS = 60000;
 const SILENCES_KEPT = 32;
 /** How lastError begins when the serial port would not open. */
 const PORT_ERROR = 'cannot open the';

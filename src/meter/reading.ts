@@ -3,7 +3,7 @@
 /** A meter's protocol setting. */
 export type Protocol = 'sml' | 'd0' | 'dsmr' | 'dlms';
 
-export const PROTOCOLS: readonly Protocol[] = ['sml', 'd0', 'dsmr', 'dlms'];
+const PROTOCOLS: readonly Protocol[] = ['sml', 'd0', 'dsmr', 'dlms'];
 
 /**
  * What a telegram is decoded as: a setting's protocol, or wired M-Bus with the
@@ -21,12 +21,12 @@ export interface Quantity {
   time?: number;
 }
 
-export interface Text {
+interface Text {
   text: string;
 }
 
 /** Octets that are not printable text (a server id, a status word), as hex. */
-export interface Octets {
+interface Octets {
   hex: string;
 }
 
@@ -48,10 +48,6 @@ export interface Reading {
   /** DLMS sender and frame counter, for replay protection. */
   systemTitle?: string;
   frameCounter?: number;
-}
-
-export function isQuantity(v: RegisterValue | undefined): v is Quantity {
-  return v !== undefined && (v as Quantity).value !== undefined;
 }
 
 export const PLAIN: Security = { encrypted: false, authenticated: false };

@@ -36,7 +36,7 @@ export function objectIdOf(text: string): string {
 }
 
 /** The key of an energy register in the state topic: "1-0:1.8.0" -> "1_8_0", another channel "1_1_1_8_0". */
-export function stateKeyOf(obis: string): string {
+function stateKeyOf(obis: string): string {
   return objectIdOf(obis.startsWith('1-0:') ? obis.slice(4) : obis).replace(/-/g, '_');
 }
 

@@ -13,7 +13,7 @@
 // logged (kind, time, capture offset, time source, registers), so a reading
 // that arrives both over MQTT and in the day-after upload is one row.
 
-import type { ReadingEntry, SeriesKind, StoredValue } from '../store/entries';
+import type { ReadingEntry, SeriesKind, StoredValue } from '../formats/entries';
 import type { LiveValue } from '../taf/live';
 import { utcOffset } from '../time/zone';
 import { TOPIC_LEVEL } from './settings';
@@ -23,12 +23,12 @@ export const READINGS_TOPIC = 'readings';
 export const LIVE_TOPIC = 'live';
 
 /** OBIS "1-0:1.8.0" as a property id, "OBIS_1.8.0"; another medium or channel keeps its A-B: "OBIS_1-1:1.8.0". */
-export function propertyIdOf(obis: string): string {
+function propertyIdOf(obis: string): string {
   return 'OBIS_' + (obis.startsWith('1-0:') ? obis.slice(4) : obis);
 }
 
 /** The OBIS code of a property id (the inverse of propertyIdOf); null when it is not one. */
-export function obisOf(propertyId: string): string | null {
+function obisOf(propertyId: string): string | null {
   const m = /^OBIS_(?:(\d{1,3}-\d{1,3}):)?(\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(propertyId);
   return m ? (m[1] ?? '1-0') + ':' + m[2] : null;
 }
@@ -48,7 +48,7 @@ function two(n: number): string {
 }
 
 /** `t` as local ISO 8601 with its UTC offset: "2025-06-02T02:15:00+02:00" (milliseconds when there are any). */
-export function localIso(t: number, zone: string): string {
+function localIso(t: number, zone: string): string {
   const offset = utcOffset(zone, t);
   const local = new Date(t + offset * 60000).toISOString();
   const body = local.endsWith('.000Z') ? local.slice(0, 19) : local.slice(0, 23);
@@ -56,7 +56,7 @@ export function localIso(t: number, zone: string): string {
   return `${body}${offset < 0 ? '-' : '+'}${two(Math.floor(a / 60))}:${two(a % 60)}`;
 }
 
-export function flagsOf(e: { kind: SeriesKind; source: string; offset: number }): string[] {
+function flagsOf(e: { kind: SeriesKind; source: string; offset: number }): string[] {
   const flags: string[] = [];
   if (e.kind === 'daily') flags.push('daily');
   if (e.kind === 'demand') flags.push('on-demand');
@@ -80,7 +80,7 @@ export function meterReadingPayload(e: ReadingEntry, meterId: string, zone: stri
 }
 
 /** Where each live channel's value comes from, as an OBIS property (docs/taf.md, TAF 14). */
-export const LIVE_PROPERTIES: { [channel: string]: string } = {
+const LIVE_PROPERTIES: { [channel: string]: string } = {
   p: 'OBIS_16.7.0', p1: 'OBIS_36.7.0', p2: 'OBIS_56.7.0', p3: 'OBIS_76.7.0',
   u1: 'OBIS_32.7.0', u2: 'OBIS_52.7.0', u3: 'OBIS_72.7.0',
   i1: 'OBIS_31.7.0', i2: 'OBIS_51.7.0', i3: 'OBIS_71.7.0',

@@ -8,13 +8,13 @@
 import type { MqttConnectOptions } from '../ports/mqtt';
 import { utf8, utf8Encode } from '../codec/utf8';
 
-export const CONNECT = 1;
+const CONNECT = 1;
 export const CONNACK = 2;
 export const PUBLISH = 3;
 export const PUBACK = 4;
-export const PINGREQ = 12;
+const PINGREQ = 12;
 export const PINGRESP = 13;
-export const DISCONNECT = 14;
+const DISCONNECT = 14;
 
 /** The broker's CONNACK return codes 1..5 in words (3.2.2.3). */
 export const CONNACK_REFUSALS = ['', 'unacceptable protocol version', 'client id rejected', 'server unavailable', 'bad user name or password', 'not authorised'];

@@ -22,7 +22,7 @@ import type { MqttConnectOptions, MqttEvent, MqttPort } from '../ports/mqtt';
 import type { NetworkPort } from '../ports/network';
 import type { TlsOptions } from '../ports/http';
 import type { ReadingLog } from '../store/reading-log';
-import type { ReadingEntry } from '../store/entries';
+import type { ReadingEntry } from '../formats/entries';
 import type { LiveRing, LiveValue } from '../taf/live';
 import type { Timekeeper } from '../time/timekeeper';
 import { utf8Encode } from '../codec/utf8';
@@ -30,10 +30,15 @@ import { livePayload, meterReadingPayload, meterTopic, LIVE_TOPIC, READINGS_TOPI
 import { AVAILABLE, NOT_AVAILABLE, discoveryConfigs, energyState, gatewayTopics, liveState, type GatewayTopics } from './home-assistant';
 import type { MqttSettings } from './settings';
 
-export const CURSOR_KEY = 'mqttCursor';
+const CURSOR_KEY = 'mqttCursor';
+
+/** The sequence number of the last reading the broker acknowledged, as last saved (0: none yet). */
+export function mqttCursor(kv: KeyValuePort): number {
+  return Number(kv.get(CURSOR_KEY) ?? 0);
+}
 /** Unacknowledged readings on the wire at most: bounds RAM and what a dropped connection sends again. */
-export const WINDOW = 8;
-export const KEEPALIVE_S = 60;
+const WINDOW = 8;
+const KEEPALIVE_S = 60;
 const FIRST_BACKOFF_MS = 5000;
 const MAX_BACKOFF_MS = 300000;
 /** The cursor is saved (NVS) after this many acknowledged readings, and whenever the backlog is done. */
@@ -117,7 +122,7 @@ export class MqttPublisher {
     this.identity = identity;
     this.say = say;
     this.topics = gatewayTopics(settings.topic, identity.clientId);
-    const saved = Number(ports.kv.get(CURSOR_KEY) ?? 0);
+    const saved = mqttCursor(ports.kv);
     this.stats.cursor = Number.isInteger(saved) && saved > 0 ? Math.min(saved, log.next - 1) : 0;
   }
 

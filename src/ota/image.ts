@@ -25,11 +25,8 @@ import { toHex } from '../codec/bytes';
 
 export const HEADER_LENGTH = 192;
 export const SIGNED_LENGTH = 128;
-export const SIGNATURE_LENGTH = 64;
-export const KEY_ID_LENGTH = 8;
-/** An uncompressed P-256 public point: 04 || x || y. */
-export const PUBLIC_KEY_LENGTH = 65;
-export const FORMAT = 1;
+const KEY_ID_LENGTH = 8;
+const FORMAT = 1;
 const MAGIC = [0x53, 0x4d, 0x47, 0x57, 0x2d, 0x46, 0x57, FORMAT]; // "SMGW-FW" 1
 const HARDWARE_LENGTH = 16;
 

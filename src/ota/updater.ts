@@ -97,7 +97,7 @@ const FIRST_RETRY_MS = 60000;
 const CLIENT_BUSY_RETRY_MS = 5000;
 const MAX_RETRY_MS = 3600000;
 /** How long a new image has to pass its self-test. */
-export const SELF_TEST_MS = 10 * 60000;
+const SELF_TEST_MS = 10 * 60000;
 const SELF_TEST_POLL_MS = 10000;
 const BACKEND_TEST_RETRY_MS = 30000;
 

@@ -11,7 +11,7 @@ import type { Timer } from '../ports/clock';
 export const AP_SSID = 'SMGW.Lite';
 export const AP_ADDRESS = '192.168.4.1';
 /** How long a configured station has to come up before the access point opens as a fallback. */
-export const STATION_GRACE_MS = 30000;
+const STATION_GRACE_MS = 30000;
 
 export type ApReason = 'not set up' | 'no Wi-Fi configured' | 'setup button held' | 'Wi-Fi did not come up';
 

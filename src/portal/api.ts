@@ -3,9 +3,9 @@
 // session's CSRF token (src/portal/router.ts). No response carries a secret:
 // keys and passwords are write-only, reported only as set or not set.
 
-import type { Portal } from './portal';
+import type { PortalState } from './state';
 import type { Router } from './router';
-import { EVENT_KINDS, type EventKind, type LogEntry } from '../store/entries';
+import { EVENT_KINDS, type EventKind, type LogEntry } from '../formats/entries';
 import { entryJson } from '../store/json';
 import { loadKeys } from '../config/settings';
 import { toHex } from '../codec/bytes';
@@ -14,7 +14,8 @@ import { HttpError, json, numberParam, queryParam, stringField } from './http';
 import { RESUME_PATH, sessionCookie } from './auth';
 import { diagnose } from './diagnostics';
 import { describeMeter } from './detect';
-import { exportConfig, loadMqtt, markSetupDone, parseMeter, secretsSet, setAccessPointPassword, setBackend, setKeys, setMeter, setMqtt, setTaf, setWifi, wipeKeyValues } from './config';
+import { loadMqtt } from '../mqtt/settings';
+import { exportConfig, markSetupDone, parseMeter, secretsSet, setAccessPointPassword, setBackend, setKeys, setMeter, setMqtt, setTaf, setWifi, wipeKeyValues } from './config';
 
 /** Most log entries one request returns (the device's HTTP server builds the body in RAM). */
 const MAX_ENTRIES_PER_REQUEST = 100;
@@ -25,7 +26,7 @@ const ERASE_PER_TICK = 4;
 
 type Demand = { state: 'pending' } | { state: 'done'; entry: LogEntry } | { state: 'failed'; error: string };
 
-export function registerRoutes(router: Router, portal: Portal): void {
+export function registerRoutes(router: Router, portal: PortalState): void {
   const g = portal.gateway;
   const { kv, clock, network, system } = g.ports;
   let demand: Demand | null = null;

@@ -19,7 +19,7 @@ import type { HttpRequest } from '../ports/http';
  * (its FIFO holds about 0.5 s at 2400 baud). The count is stored with the hash,
  * so it can be raised later without locking anyone out.
  */
-export const PBKDF2_ITERATIONS = 10000;
+const PBKDF2_ITERATIONS = 10000;
 
 /**
  * The password of an unconfigured device, for its portal and its access point
@@ -29,7 +29,7 @@ export const PBKDF2_ITERATIONS = 10000;
 export const INITIAL_PASSWORD = 'smgw-lite-setup';
 
 export const HASH_KEY = 'adminHash';
-export const SESSION_COOKIE = 'smgw_session';
+const SESSION_COOKIE = 'smgw_session';
 
 /**
  * Across a restart the portal asked for, the page that asked logs in again by
@@ -39,8 +39,8 @@ export const SESSION_COOKIE = 'smgw_session';
  * the store) and accepts it once, for a few minutes. Sessions themselves stay
  * in RAM only.
  */
-export const RESUME_KEY = 'resumeTicket';
-export const RESUME_COOKIE = 'smgw_resume';
+const RESUME_KEY = 'resumeTicket';
+const RESUME_COOKIE = 'smgw_resume';
 export const RESUME_PATH = '/api/session/resume';
 /** How long after the boot the ticket is accepted: the page polls every second once the device answers. */
 export const RESUME_MS = 5 * 60000;
@@ -48,10 +48,10 @@ export const RESUME_MS = 5 * 60000;
 const RESUME_COOKIE_S = 600;
 
 /** Login attempts allowed per window; more are refused with 429 until the oldest leaves the window. */
-export const LOGIN_BURST = 5;
-export const LOGIN_WINDOW_MS = 60000;
+const LOGIN_BURST = 5;
+const LOGIN_WINDOW_MS = 60000;
 /** A session ends after this long without a request. */
-export const SESSION_IDLE_MS = 30 * 60000;
+const SESSION_IDLE_MS = 30 * 60000;
 const MAX_SESSIONS = 4;
 
 export interface Session {
@@ -63,7 +63,7 @@ export interface Session {
 export type LoginResult = { ok: true; session: Session } | { ok: false; status: 401 | 429; retryAfter?: number; error: string };
 
 /** A password the owner may choose: 8 to 64 characters, not the initial one. */
-export function checkNewPassword(password: string): string | null {
+function checkNewPassword(password: string): string | null {
   if (password.length < 8) return 'the password needs at least 8 characters';
   if (password.length > 64) return 'the password may have at most 64 characters';
   if (password === INITIAL_PASSWORD) return 'choose a password other than the initial one';
@@ -100,7 +100,7 @@ export class Auth {
   setPassword(password: string): void {
     const problem = checkNewPassword(password);
     if (problem) throw new HttpError(400, problem);
-    this.kv.set(HASH_KEY, hashPassword(this.crypto, password));
+    saveAdminPassword(this.kv, this.crypto, password);
     // Whoever was logged in with the old password is logged out; the caller logs in again.
     this.sessions = [];
     this.ticket = null;
@@ -194,13 +194,18 @@ export function sessionCookie(session: Session | null): string {
 }
 
 /** "pbkdf2-sha256$ITERATIONS$SALT$HASH", salt and hash in hex. */
-export function hashPassword(crypto: CryptoPort, password: string, iterations = PBKDF2_ITERATIONS): string {
+/** Stores the admin password (its hash), unchecked: setPassword checks a person's choice first. */
+export function saveAdminPassword(kv: KeyValuePort, crypto: CryptoPort, password: string): void {
+  kv.set(HASH_KEY, hashPassword(crypto, password));
+}
+
+function hashPassword(crypto: CryptoPort, password: string, iterations = PBKDF2_ITERATIONS): string {
   const salt = crypto.random(16);
   const hash = crypto.pbkdf2(utf8Encode(password), salt, iterations, 32);
   return `pbkdf2-sha256$${iterations}$${toHex(salt)}$${toHex(hash)}`;
 }
 
-export function verifyPassword(crypto: CryptoPort, stored: string, password: string): boolean {
+function verifyPassword(crypto: CryptoPort, stored: string, password: string): boolean {
   const parts = stored.split('$');
   if (parts.length !== 4 || parts[0] !== 'pbkdf2-sha256') return false;
   const iterations = Number(parts[1]);

@@ -2,7 +2,8 @@
 // checks its input and says what is wrong in words; secrets go to their own
 // key-value entries and are only ever reported as "set" or "not set".
 
-import { AUTH_KEY, METER_KEY, PROTOCOL_DEFAULTS, WIFI_PASSWORD_KEY, saveSettings, validLivePush, type MeterSettings, type Settings } from '../config/settings';
+import { AUTH_KEY, METER_KEY, WIFI_PASSWORD_KEY, saveKeys, saveSettings, saveWifiPassword, validLivePush, type Settings } from '../config/settings';
+import { PROTOCOL_DEFAULTS, type MeterSettings } from '../meter/settings';
 import type { KeyValuePort } from '../ports/kv';
 import type { Protocol } from '../meter/reading';
 import { fromHex } from '../codec/bytes';
@@ -15,13 +16,9 @@ import { jsonText } from '../codec/json';
 import { DEFAULT_MQTT, MQTT_CA_KEY, MQTT_CERT_KEY, MQTT_CLIENT_KEY, MQTT_KEY, MQTT_PASSWORD_KEY, TOPIC_LEVEL, loadMqtt, saveMqtt } from '../mqtt/settings';
 import { fromBase64 } from '../codec/base64';
 
-export { MQTT_KEY, MQTT_PASSWORD_KEY, loadMqtt };
 
-export const PORTAL_KEY = 'portal';
+const PORTAL_KEY = 'portal';
 export const AP_PASSWORD_KEY = 'apPassword';
-
-/** Keys whose values are secrets: never shown, logged or exported. */
-export const SECRET_KEYS = [HASH_KEY, AP_PASSWORD_KEY, METER_KEY, AUTH_KEY, WIFI_PASSWORD_KEY, UPLINK_KEY, UPLINK_TOKEN, MQTT_PASSWORD_KEY, MQTT_CLIENT_KEY];
 
 type Body = { [key: string]: unknown };
 
@@ -44,8 +41,8 @@ export function setWifi(kv: KeyValuePort, settings: Settings, body: Body): Setti
   const password = stringField(body, 'password', 63, false);
   if (password && password.length < 8) throw new HttpError(400, 'a WPA2 password has at least 8 characters');
   // An empty password keeps the stored one when the network stays the same (the page never sees it).
-  if (password) kv.set(WIFI_PASSWORD_KEY, password);
-  else if (ssid !== settings.wifi.ssid || body.open === true) kv.delete(WIFI_PASSWORD_KEY);
+  if (password) saveWifiPassword(kv, password);
+  else if (ssid !== settings.wifi.ssid || body.open === true) saveWifiPassword(kv, null);
   return save(kv, { ...settings, wifi: { ssid } });
 }
 
@@ -94,10 +91,7 @@ function aesKey(body: Body, name: string): Uint8Array | null {
 export function setKeys(kv: KeyValuePort, body: Body): void {
   const key = aesKey(body, 'key');
   const authKey = aesKey(body, 'authKey');
-  if (key) kv.set(METER_KEY, key);
-  else if (body.clearKey === true) kv.delete(METER_KEY);
-  if (authKey) kv.set(AUTH_KEY, authKey);
-  else if (body.clearAuthKey === true) kv.delete(AUTH_KEY);
+  saveKeys(kv, { key: key ?? (body.clearKey === true ? null : undefined), authKey: authKey ?? (body.clearAuthKey === true ? null : undefined) });
   key?.fill(0);
   authKey?.fill(0);
 }

@@ -12,7 +12,7 @@
 // arrive clean but frame nothing say the baud rate is right (settings with that
 // baud rate come first).
 
-import type { MeterSettings } from '../config/settings';
+import type { MeterSettings } from '../meter/settings';
 import type { Ports } from '../ports/index';
 import type { Timer } from '../ports/clock';
 import type { Connector, LineSettings, Parity, SerialPort } from '../ports/serial';
@@ -35,7 +35,7 @@ const candidate = (protocol: Protocol, connector: 'optical' | 'mbus', l: LineSet
  * the German case; DLMS on M-Bus, the Austrian), then each protocol's usual
  * interface, then the variants met in the field.
  */
-export const CANDIDATES: Candidate[] = [
+const CANDIDATES: Candidate[] = [
   candidate('sml', 'optical', line(9600, 8, 'none'), 4000),
   candidate('dlms', 'mbus', line(2400, 8, 'even'), 12000),
   candidate('d0', 'optical', line(9600, 7, 'even'), 4000),
@@ -48,7 +48,7 @@ export const CANDIDATES: Candidate[] = [
 ];
 
 /** No byte for this long (over every setting tried on it) and a connector has nothing wired: longer than the slowest push (DSMR 4, some DLMS meters: 10 s). */
-export const SILENT_MS = 12000;
+const SILENT_MS = 12000;
 /** Chunks before the share of flagged ones says anything, and the share that means another line format. */
 const FLAGGED_CHUNKS = 4;
 const FLAGGED_SHARE = 0.75;
@@ -63,7 +63,7 @@ interface Heard {
 
 const rate = (l: LineSettings) => l.baud + (l.inverted ? 'i' : '');
 
-export const PROTOCOL_NAMES: { [p in Protocol]: string } = {
+const PROTOCOL_NAMES: { [p in Protocol]: string } = {
   sml: 'SML (IR)',
   d0: 'IEC 62056-21 (IR)',
   dsmr: 'DSMR P1',

@@ -6,7 +6,7 @@ import { utf8Decode } from '../codec/utf8';
 import { jsonText } from '../codec/json';
 
 /** Largest JSON body the portal reads: an enrolment bundle (CA, certificate, RSA key in base64) is about 6 KB. */
-export const MAX_JSON_BODY = 8 * 1024;
+const MAX_JSON_BODY = 8 * 1024;
 
 /** A request the portal refuses, with the status and the words the page shows. */
 export class HttpError extends Error {

@@ -2,7 +2,8 @@
 // assets port), answers the captive-portal probes, and routes the API
 // (src/portal/api.ts) behind the login. It also owns the setup access point.
 
-import type { Gateway } from '../app';
+import type { PortalGateway } from './gateway';
+import type { PortalState } from './state';
 import type { HttpRequest, HttpResponse, HttpServer } from '../ports/http';
 import type { WifiNetwork } from '../ports/network';
 import { Auth, INITIAL_PASSWORD } from './auth';
@@ -12,7 +13,7 @@ import { json, splitPath, text, redirect } from './http';
 import { answerProbe, isProbe } from './probes';
 import { AP_PASSWORD_KEY, setupDone } from './config';
 import { Detector, sameLine } from './detect';
-import type { MeterSettings } from '../config/settings';
+import type { MeterSettings } from '../meter/settings';
 import { registerRoutes } from './api';
 import { registerUpdateRoutes } from './update';
 
@@ -25,8 +26,8 @@ const CONTENT_TYPES: { [ext: string]: string } = {
 /** Most bytes of the last telegram kept for the status page's hex view. */
 const TELEGRAM_KEPT = 1024;
 
-export class Portal {
-  readonly gateway: Gateway;
+export class Portal implements PortalState {
+  readonly gateway: PortalGateway;
   readonly auth: Auth;
   readonly ap: AccessPoint;
   readonly detector: Detector;
@@ -40,7 +41,7 @@ export class Portal {
   private readonly router: Router;
   private server: HttpServer | null = null;
 
-  constructor(gateway: Gateway) {
+  constructor(gateway: PortalGateway) {
     this.gateway = gateway;
     const { kv, crypto, clock } = gateway.ports;
     this.auth = new Auth(kv, crypto, clock);

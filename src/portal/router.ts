@@ -7,7 +7,7 @@ import { HttpError, json, readJson, splitPath } from './http';
 
 export type Access = 'public' | 'session';
 
-export interface Context {
+interface Context {
   request: HttpRequest;
   path: string;
   query: string;
@@ -26,7 +26,7 @@ interface Route {
   handler: Handler;
 }
 
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_HEADER = 'x-csrf-token';
 
 export class Router {
   private readonly routes: Route[] = [];

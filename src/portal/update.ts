@@ -5,13 +5,13 @@
 // signature, hardware, size and version before anything is written, the
 // written slot's SHA-256 at the end. Only then does the device restart into it.
 
-import type { Portal } from './portal';
+import type { PortalState } from './state';
 import type { Router } from './router';
 import { HttpError, json, numberParam } from './http';
 import { ImageError, HEADER_LENGTH, versionText } from '../ota/image';
 
 /** Bytes per piece the page sends: one flash sector, held whole in the device's RAM (the Moddable host takes bodies up to 16 KB). */
-export const UPDATE_PIECE = 4 * 1024;
+const UPDATE_PIECE = 4 * 1024;
 /** Time for the answer to leave before the device restarts. */
 const RESTART_DELAY_MS = 500;
 
@@ -21,7 +21,7 @@ function bytesOf(body: Uint8Array | null, max: number): Uint8Array {
   return body;
 }
 
-export function registerUpdateRoutes(router: Router, portal: Portal): void {
+export function registerUpdateRoutes(router: Router, portal: PortalState): void {
   const g = portal.gateway;
   const updater = () => {
     if (!g.updater) throw new HttpError(503, 'the gateway is not running');

@@ -31,5 +31,3 @@ export interface Ports {
   /** Writes a line to the host's console (the serial monitor on the device). */
   log(line: string): void;
 }
-
-export type { AssetsPort, SystemPort, ClockPort, CryptoPort, FlashPort, HttpPort, KeyValuePort, MqttPort, NetworkPort, OtaPort, SerialPort };

@@ -9,7 +9,7 @@
 
 import type { TlsOptions } from './http';
 
-export interface MqttWill {
+interface MqttWill {
   topic: string;
   payload: string;
   qos: 0 | 1;

@@ -4,7 +4,7 @@
 // boot after that, the bootloader goes back to the previous image (ESP-IDF's
 // app rollback). On the ESP32: Moddable's ota module writes the slot, the
 // native ota-boot module marks valid and rolls back; in the simulator a model
-// of the flash's two slots and otadata (hosts/sim/ota.ts).
+// of the flash's two slots and otadata (simulator/world/ota-flash.ts).
 
 /** A slot's state as the bootloader keeps it (ESP-IDF's esp_ota_img_states_t). */
 export type ImageState = 'new' | 'pending-verify' | 'valid' | 'invalid' | 'aborted' | 'undefined';

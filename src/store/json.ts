@@ -3,7 +3,7 @@
 
 import { isoUtc } from '../time/zone';
 import { toHex } from '../codec/bytes';
-import type { LogEntry } from './entries';
+import type { LogEntry } from '../formats/entries';
 
 export function entryJson(e: LogEntry): object {
   if (e.type === 'event') {

@@ -17,11 +17,10 @@
 // loses it.
 
 import type { FlashPort } from '../ports/flash';
-import {
-  decodeHeader, encodeHeader, getU32, putU32, recordIntact, ERASED, HEADER_SIZE, MIN_RECORD, RecordType, STATE_LIVE, STATE_OFFSET, STATE_RETIRED,
-} from './format';
-import { SectorCodec, type Entry, type EventEntry, type LogEntry, type SeriesKind } from './entries';
-import { VarintReader } from './varint';
+import { decodeHeader, encodeHeader, ERASED, HEADER_SIZE, STATE_LIVE, STATE_OFFSET, STATE_RETIRED } from './format';
+import { getU32, putU32, recordIntact, MIN_RECORD, RecordType } from '../formats/record';
+import { SectorCodec, type Entry, type EventEntry, type LogEntry, type SeriesKind } from '../formats/entries';
+import { VarintReader } from '../codec/varint';
 import { crc16X25 } from '../codec/crc16';
 
 /** What the index keeps of a live sector. */

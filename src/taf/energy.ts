@@ -4,7 +4,7 @@
 // Power, voltages and the rest are TAF 14's.
 
 import type { Reading } from '../meter/reading';
-import { MAX_REGISTERS, type StoredValue } from '../store/entries';
+import { MAX_REGISTERS, type StoredValue } from '../formats/entries';
 
 /** Which registers a snapshot holds, in order: shared by every snapshot of the same telegram shape. */
 export interface Layout {

@@ -4,11 +4,7 @@
 // it goes to flash.
 
 import type { Reading } from '../meter/reading';
-
-export const LIVE_CHANNELS = ['p', 'p1', 'p2', 'p3', 'u1', 'u2', 'u3', 'i1', 'i2', 'i3'] as const;
-export type LiveChannel = (typeof LIVE_CHANNELS)[number];
-/** The unit of each channel, as the ring keeps it (whatever unit the meter sent). */
-export const LIVE_UNITS: { readonly [c in LiveChannel]: 'W' | 'V' | 'A' } = { p: 'W', p1: 'W', p2: 'W', p3: 'W', u1: 'V', u2: 'V', u3: 'V', i1: 'A', i2: 'A', i3: 'A' };
+import { LIVE_CHANNELS, type LiveChannel } from '../formats/live';
 
 /**
  * Where each channel comes from: a signed (net) register, or import minus

@@ -15,7 +15,7 @@
 import type { ClockPort, Timer } from '../ports/clock';
 import type { Reading } from '../meter/reading';
 import type { ReadingLog } from '../store/reading-log';
-import type { GapEntry, GapReason, LogEntry, ReadingEntry } from '../store/entries';
+import type { GapEntry, GapReason, LogEntry, ReadingEntry } from '../formats/entries';
 import type { Correction, Timekeeper } from '../time/timekeeper';
 import { EnergyRegisters, storedValues, type EnergySnapshot } from './energy';
 import { midnightBoundaries, periodBoundaries, type Boundaries } from './boundaries';
@@ -23,7 +23,7 @@ import { TimelessBuffer } from './timeless';
 import type { TafSettings } from './settings';
 
 /** A reading on demand waits this long for the next telegram. */
-export const DEMAND_TIMEOUT_MS = 30000;
+const DEMAND_TIMEOUT_MS = 30000;
 
 interface Candidate {
   distance: number;

@@ -17,7 +17,7 @@
 import type { Reading } from '../meter/reading';
 import type { EnergyRegisters, EnergySnapshot, Layout } from './energy';
 
-export const TIMELESS_CAPACITY = 120;
+const TIMELESS_CAPACITY = 120;
 
 export class TimelessBuffer {
   private readonly maxSpacing: number;

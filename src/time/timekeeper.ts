@@ -22,7 +22,7 @@ export interface Correction {
 }
 
 /** SNTP again this often, and the meter clock is followed this often until SNTP answers. */
-export const RESYNC_MS = 6 * 3600000;
+const RESYNC_MS = 6 * 3600000;
 /** How often the system clock is checked, and SNTP retried while it has not answered. */
 const CHECK_MS = 60000;
 /** Smaller corrections are drift (or a meter clock's whole seconds), taken silently. */

@@ -6,7 +6,7 @@
 // finds the client busy tries later.
 
 import type { ClientRequest, ClientResponse, HttpPort, TlsOptions } from '../ports/http';
-import type { UplinkSecrets, UplinkSettings } from './uplink';
+import type { UplinkSecrets, UplinkSettings } from './settings';
 
 const REQUEST_TIMEOUT_MS = 30000;
 /** The JSON answers the device reads are small: more than this is not looked at (an update offer fits). */

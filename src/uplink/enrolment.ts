@@ -6,8 +6,7 @@
 
 import type { KeyValuePort } from '../ports/kv';
 import { fromBase64 } from '../codec/base64';
-import type { UplinkSecrets, UplinkSettings } from './uplink';
-import { DEFAULT_LIVE_PUSH, DEFAULT_WINDOW } from './uplink';
+import { DEFAULT_LIVE_PUSH, DEFAULT_WINDOW, type UplinkSecrets, type UplinkSettings } from './settings';
 
 export const UPLINK_CA = 'uplinkCa';
 export const UPLINK_CERT = 'uplinkCert';

@@ -17,14 +17,14 @@ import type { NetworkPort } from '../ports/network';
 import type { LiveRing } from '../taf/live';
 import type { Timekeeper } from '../time/timekeeper';
 import type { BackendClient, DeviceReport } from './client';
-import type { UplinkSettings } from './uplink';
+import type { UplinkSettings } from './settings';
 import { jsonText } from '../codec/json';
+import { LIVE_CONTENT_TYPE, LIVE_PATH, type LivePushAnswer, type LivePushBody, type LiveRow } from '../formats/live';
 
 /** Seconds between pushes while nobody watches (keeps the overview's current power and the device list fresh). */
-export const IDLE_PUSH_S = 60;
+const IDLE_PUSH_S = 60;
 /** Failed pushes back off up to this many seconds. */
 const MAX_BACKOFF_S = 600;
-export const LIVE_CONTENT_TYPE = 'application/json';
 
 export interface LivePushStats {
   pushes: number;
@@ -98,16 +98,16 @@ export class LivePush {
       const values = this.ring.recent(this.stats.watched ? this.ring.capacity : 1).filter((v) => v.at > this.sentUntil);
       if (!values.length) return;
       const rows = values.map((v) => {
-        const row: { [channel: string]: number } = { time: Math.round(this.time.wall(v.at)) };
-        for (const c in v.values) row[c] = rounded((v.values as { [c: string]: number })[c]);
+        const row: LiveRow = { time: Math.round(this.time.wall(v.at)) };
+        for (const c in v.values) (row as { [channel: string]: number })[c] = rounded((v.values as { [c: string]: number })[c]);
         return row;
       });
-      const body = jsonText({ deviceId: this.settings.deviceId, meterId: this.source.meterId(), interval: this.ring.interval, values: rows });
-      const answer = await this.client.post('/api/v1/live', LIVE_CONTENT_TYPE, body, this.source.report());
+      const push: LivePushBody = { deviceId: this.settings.deviceId, meterId: this.source.meterId(), interval: this.ring.interval, values: rows };
+      const answer = await this.client.post(LIVE_PATH, LIVE_CONTENT_TYPE, jsonText(push), this.source.report());
       this.sentUntil = values[values.length - 1].at;
       this.stats.pushes++;
       this.stats.values += values.length;
-      this.stats.watched = answer.watched === true;
+      this.stats.watched = (answer as Partial<LivePushAnswer>).watched === true;
       this.stats.lastError = null;
       this.failuresInRow = 0;
       next = this.stats.watched ? this.settings.live : IDLE_PUSH_S;

@@ -16,31 +16,10 @@ import type { NetworkPort } from '../ports/network';
 import type { ReadingLog } from '../store/reading-log';
 import type { Timekeeper } from '../time/timekeeper';
 import { fromLocal, isoUtc, toLocal } from '../time/zone';
-import { BATCH_CONTENT_TYPE, BatchWriter, MAX_BATCH } from './batch';
+import { BATCH_CONTENT_TYPE, BatchWriter, MAX_BATCH } from '../formats/batch';
 import type { BackendClient } from './client';
+import { minutesOf, type UplinkSettings } from './settings';
 
-export interface UplinkSettings {
-  /** The backend, "https://host:port"; empty: no uplink. */
-  url: string;
-  deviceId: string;
-  auth: 'certificate' | 'token';
-  /** Local times "HH:MM" of the daily delivery window. */
-  window: { from: string; to: string };
-  /** Seconds between live pushes (TAF 14 values) while the meter's Live view is open; 0: no live channel. */
-  live: number;
-}
-
-export interface UplinkSecrets {
-  /** The CA the backend's certificate must chain to (DER). */
-  ca: Uint8Array | null;
-  certificate: Uint8Array | null;
-  key: Uint8Array | null;
-  token: string | null;
-}
-
-export const DEFAULT_WINDOW = { from: '00:30', to: '04:00' };
-/** Live pushes every 10 s while somebody watches (a TLS handshake each: the ESP32 manages one in about a second). */
-export const DEFAULT_LIVE_PUSH = 10;
 const FIRST_BACKOFF_MS = 60000;
 const MAX_BACKOFF_MS = 3600000;
 const CLIENT_BUSY_RETRY_MS = 5000;
@@ -71,12 +50,6 @@ export interface UplinkStats {
   lastSuccess: number | null;
   next: number | null;
   uploads: UploadRecord[];
-}
-
-/** "HH:MM" as minutes after midnight, or null. */
-export function minutesOf(text: string): number | null {
-  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
-  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
 }
 
 /** Where in the window this device delivers: seconds after its start, spread evenly over devices by FNV-1a of the id. */

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, JUNE, boundariesFrom, coverage, logEntries, simulate } from '../support/sim';
-import type { LogEntry, ReadingEntry } from '../../src/store/entries';
+import type { LogEntry, ReadingEntry } from '../../src/formats/entries';
 
 const QUARTER = 15 * 60000;
 

@@ -12,8 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../backend/server';
 import { newToken, Store } from '../../backend/store';
 import { Pki } from '../../backend/pki';
-import { BATCH_CONTENT_TYPE, BatchWriter } from '../../src/uplink/batch';
-import type { Entry, LogEntry, ReadingEntry } from '../../src/store/entries';
+import { BATCH_CONTENT_TYPE, BatchWriter } from '../../src/formats/batch';
+import type { Entry, LogEntry, ReadingEntry } from '../../src/formats/entries';
 import { workload } from './log';
 import { generationWorkload } from '../../simulator/log-workload';
 

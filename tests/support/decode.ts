@@ -4,7 +4,7 @@ import { MeterDecoder, type DecoderOptions } from '../../src/meter/decoder';
 import type { DecodeError } from '../../src/meter/errors';
 import type { Reading } from '../../src/meter/reading';
 import { readingJson } from '../../src/meter/format';
-import { nodeCrypto } from '../../hosts/sim/crypto';
+import { nodeCrypto } from '../../hosts/node/crypto';
 import { installNodeText } from '../../hosts/sim/text';
 
 // Decode as the Node host does; the XS engine tests compare with the firmware's own text decoding.

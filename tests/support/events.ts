@@ -2,9 +2,9 @@
 // chains them (the hash of each event in the next one's `prev`), for the
 // backend's tests: numbered entries ready for BatchWriter.
 
-import { nodeCrypto } from '../../hosts/sim/crypto';
-import { EVENT_KINDS, type Entry, type EventEntry, type LogEntry } from '../../src/store/entries';
-import { GENESIS, eventHash, type SeqEvent } from '../../src/store/event-chain';
+import { nodeCrypto } from '../../hosts/node/crypto';
+import { EVENT_KINDS, type Entry, type EventEntry, type LogEntry } from '../../src/formats/entries';
+import { GENESIS, eventHash, type SeqEvent } from '../../src/formats/event-chain';
 import { workload } from './log';
 
 /** Readings from the workload with an event after every `every`-th, numbered from 1; events chained from the genesis. */

@@ -9,9 +9,9 @@
 // flash (appending after whatever the cut left) and is checked again.
 
 import { expect } from 'vitest';
-import { NorFlash } from '../../hosts/sim/flash';
+import { NorFlash } from '../../simulator/world/flash';
 import { ReadingLog } from '../../src/store/reading-log';
-import type { Entry, LogEntry } from '../../src/store/entries';
+import type { Entry, LogEntry } from '../../src/formats/entries';
 import { sameEntry, strip, workload } from './log';
 
 const SIZE = 12 * 1024; // three sectors of the device's 4 KB

@@ -1,7 +1,7 @@
 // Helpers for reading-log tests: the workload (simulator/log-workload.ts),
 // and comparing what comes back with what went in.
 
-import type { Entry, LogEntry } from '../../src/store/entries';
+import type { Entry, LogEntry } from '../../src/formats/entries';
 
 export { QUARTER, T0, workload } from '../../simulator/log-workload';
 

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { repositoryRoot } from '../../cli/paths';
+import { repositoryRoot } from '../../hosts/node/paths';
 import { missingPackages, readSystemPackages, report } from '../../scripts/prerequisites.mjs';
 
 export const ROOT = repositoryRoot();

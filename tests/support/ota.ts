@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { Simulation, type SimOptions, type SimReport } from '../../simulator/runner';
-import { buildSimApp, type SimApp } from '../../hosts/sim/ota';
+import { buildSimApp, type SimApp } from '../../simulator/world/ota-flash';
 import { generateReleaseKey, releaseKeyEntry, signImage } from '../../cli/release';
 import { parseVersion } from '../../src/ota/image';
 import type { ReleaseKey } from '../../src/ota/release-keys';
 import { ReadingLog } from '../../src/store/reading-log';
-import type { EventEntry } from '../../src/store/entries';
+import type { EventEntry } from '../../src/formats/entries';
 import { FIRMWARE_CONTENT_TYPE } from '../../backend/releases';
 import { JUNE, HOUR } from './sim';
 

@@ -4,7 +4,7 @@
 import { Simulation, type SimOptions, type SimReport } from '../../simulator/runner';
 import type { MeterSample } from '../../simulator/meters/meter';
 import { ReadingLog } from '../../src/store/reading-log';
-import type { LogEntry, SeriesKind } from '../../src/store/entries';
+import type { LogEntry, SeriesKind } from '../../src/formats/entries';
 
 export interface SimRun {
   samples: MeterSample[];

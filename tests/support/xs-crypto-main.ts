@@ -11,7 +11,7 @@
 
 import { bridgedCrypto } from '../../hosts/xsnap/crypto-bridge';
 import { fromHex, toHex } from '../../src/codec/bytes';
-import { ChainVerifier, type SeqEvent } from '../../src/store/event-chain';
+import { ChainVerifier, type SeqEvent } from '../../src/formats/event-chain';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -5,7 +5,7 @@
 // hash, switch, self-test, mark valid or roll back) without changing what
 // runs; the bootloader's decision is made here at start, as ESP-IDF's would
 // be. What a power cut does to the slots is the Node simulator's
-// (hosts/sim/ota.ts).
+// (simulator/world/ota-flash.ts).
 
 import { File } from 'file';
 import type { ImageState, OtaPort } from '../../../src/ports/ota';

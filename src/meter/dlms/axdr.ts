@@ -12,11 +12,11 @@
 import { readInt } from '../../codec/bytes';
 import { reject } from '../errors';
 
-export const NULL = 0x00;
+const NULL = 0x00;
 export const ARRAY = 0x01;
 export const STRUCTURE = 0x02;
 export const BOOLEAN = 0x03;
-export const BIT_STRING = 0x04;
+const BIT_STRING = 0x04;
 export const INT32 = 0x05;
 export const UINT32 = 0x06;
 export const OCTET_STRING = 0x09;
@@ -33,8 +33,8 @@ export const ENUM = 0x16;
 export const FLOAT32 = 0x17;
 export const FLOAT64 = 0x18;
 export const DATE_TIME = 0x19;
-export const DATE = 0x1a;
-export const TIME = 0x1b;
+const DATE = 0x1a;
+const TIME = 0x1b;
 /** Not an A-XDR tag: a {scaler, unit} structure read as one item. */
 export const SCALER_UNIT = 0x100;
 

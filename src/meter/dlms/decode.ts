@@ -2,7 +2,8 @@
 
 import { DecodeError, reject } from '../errors';
 import { PLAIN, type Reading, type Security } from '../reading';
-import { decipher, GLO_CIPHERING, type Keys } from './glo';
+import { decipher, GLO_CIPHERING } from './glo';
+import type { Keys } from '../keys';
 import { DATA_NOTIFICATION, readNotification, type Notification } from './notification';
 import { registersOf } from './push-lists';
 

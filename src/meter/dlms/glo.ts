@@ -3,9 +3,10 @@
 // AES-GCM-128 with IV = system title || frame counter.
 
 import { concat, latin1, readUint32, toHex } from '../../codec/bytes';
-import { TagMismatch, type AesKey } from '../../ports/crypto';
+import { TagMismatch } from '../../ports/crypto';
 import { reject } from '../errors';
 import type { Security } from '../reading';
+import type { Keys } from '../keys';
 
 export const GLO_CIPHERING = 0xdb;
 const TAG_LENGTH = 12;
@@ -37,17 +38,12 @@ export function gloFrameLength(b: Uint8Array, at: number, len: number): number {
 }
 
 /** A system title as meters print it: three-letter manufacturer id, then the rest in hex ("KFM6750000881"). */
-export function formatSystemTitle(b: Uint8Array, at: number): string {
+function formatSystemTitle(b: Uint8Array, at: number): string {
   let letters = true;
   for (let i = at; i < at + 3; i++) if (b[i] < 0x41 || b[i] > 0x5a) letters = false;
   return letters ? latin1(b, at, at + 3) + toHex(b, at + 3, at + 8).toUpperCase() : toHex(b, at, at + 8).toUpperCase();
 }
 
-export interface Keys {
-  encryption: AesKey | null;
-  /** The 16-byte authentication key itself: it is AAD, not a cipher key. */
-  authentication: Uint8Array | null;
-}
 
 export interface Deciphered {
   plaintext: Uint8Array;

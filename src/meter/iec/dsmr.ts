@@ -9,7 +9,8 @@ import { latin1 } from '../../codec/bytes';
 import { fromLocal } from '../../time/zone';
 import { DecodeError, reject } from '../errors';
 import { PLAIN, type Quantity, type Reading, type RegisterValue, type Security } from '../reading';
-import { decipher, GLO_CIPHERING, type Keys } from '../dlms/glo';
+import { decipher, GLO_CIPHERING } from '../dlms/glo';
+import type { Keys } from '../keys';
 import { meterIdFrom } from './d0';
 import { CodeBook, hexText, IDENTIFIER, numberText, quantityOf, readDataLines, VALUE } from './lines';
 import { BANG, LF } from './text-framer';
@@ -22,7 +23,7 @@ export interface DsmrOptions {
 }
 
 /** A DSMR timestamp as ms since the epoch; null for placeholders such as 632525252525W. */
-export function dsmrTime(text: string, zone: string): number | null {
+function dsmrTime(text: string, zone: string): number | null {
   let m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)([SW]?)$/.exec(text);
   // Some meters (NES) write "20240111 09:35:00".
   if (!m) m = /^\d\d(\d\d)(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)()$/.exec(text);

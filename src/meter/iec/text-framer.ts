@@ -5,7 +5,7 @@
 import { Framer } from '../framer';
 import { DecodeError } from '../errors';
 
-export const SLASH = 0x2f;
+const SLASH = 0x2f;
 export const LF = 0x0a;
 export const BANG = 0x21;
 

@@ -13,7 +13,7 @@
 import { scale } from '../../codec/decimal';
 import { fromLocal } from '../../time/zone';
 import { reject } from '../errors';
-import type { Keys } from '../dlms/glo';
+import type { Keys } from '../keys';
 import type { Reading, RegisterValue } from '../reading';
 import { isApplicationCi, verifiedLongFrame, CHECKSUM_MISMATCH } from './link';
 

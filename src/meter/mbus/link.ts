@@ -5,7 +5,7 @@
 // length quirk are checked the same way on every path.
 
 export const MBUS_START = 0x68;
-export const MBUS_STOP = 0x16;
+const MBUS_STOP = 0x16;
 
 /** Outcomes of `longFrame` other than a frame's length. */
 export const WAIT = 0; // a frame has begun: wait for the rest
@@ -82,12 +82,11 @@ export const MBUS_SHORT_START = 0x10;
 /** The single-character acknowledgement. */
 export const MBUS_ACK = 0xe5;
 /** C field of SND_NKE (link reset): PRM set, function 0. */
-export const SND_NKE = 0x40;
+const SND_NKE = 0x40;
 /** C field bits: PRM (from the master), FCB (frame count bit), FCV (the FCB is valid), the function code. */
 const C_FUNCTION = 0x4f;
 const C_SND_UD = 0x43; // 0x53 / 0x73 with FCV, 0x43 / 0x63 without
-export const C_FCB = 0x20;
-export const C_FCV = 0x10;
+const C_FCV = 0x10;
 
 /** True when a long frame's C field is SND_UD (send user data, to be confirmed with E5). */
 export function isSndUd(c: number): boolean {

@@ -18,11 +18,11 @@
 // time and values, as a sector does.
 
 import { crc16X25 } from '../codec/crc16';
-import { getU32, putU32, recordIntact, MIN_RECORD, RecordType } from '../store/format';
-import { SectorCodec, type Entry, type LogEntry } from '../store/entries';
-import { VarintReader } from '../store/varint';
+import { getU32, putU32, recordIntact, MIN_RECORD, RecordType } from './record';
+import { SectorCodec, type Entry, type LogEntry } from './entries';
+import { VarintReader } from '../codec/varint';
 
-export const BATCH_VERSION = 2;
+const BATCH_VERSION = 2;
 export const BATCH_CONTENT_TYPE = 'application/vnd.smgw.batch.v2';
 /** What devices with firmware before the event log send: readings and gaps only. */
 export const BATCH_CONTENT_TYPE_V1 = 'application/vnd.smgw.batch.v1';

@@ -3,15 +3,6 @@
 // zigzag for signed values. Written for numbers up to 2^53: plain arithmetic,
 // no 32-bit shifts.
 
-export function varintLength(v: number): number {
-  let n = 1;
-  while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
 /** Writes unsigned v at out[at]; returns the position after it. */
 export function putVarint(out: Uint8Array, at: number, v: number): number {
   while (v >= 128) {

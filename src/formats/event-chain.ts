@@ -13,7 +13,7 @@
 // at the backend.
 
 import { encodeEventPayload, HASH_LENGTH, type EventEntry } from './entries';
-import { putU32 } from './format';
+import { putU32 } from './record';
 
 export type Sha256 = (data: Uint8Array) => Uint8Array;
 
@@ -29,7 +29,7 @@ export function eventHash(e: SeqEvent, sha256: Sha256, scratch: Uint8Array = new
   return sha256(scratch.subarray(0, end));
 }
 
-export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let d = 0;
   for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];

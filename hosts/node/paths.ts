@@ -1,6 +1,7 @@
 // Where the repository and its built artefacts are, from wherever this code
 // runs: its TypeScript source (tests), dist/ (the bundled command), or a
-// bundle elsewhere in the repository.
+// bundle elsewhere in the repository. For any code on Node: the hosts, the
+// command line, scripts and tests.
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -5,15 +5,9 @@
 
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import type { FlashPort } from '../../src/ports/flash';
+import { PowerCut } from '../../hosts/sim/power';
 
 export const SECTOR = 4096;
-
-/** Thrown when the simulated power fails during a flash operation: the device is dead. */
-export class PowerCut extends Error {
-  constructor() {
-    super('power cut');
-  }
-}
 
 export class NorFlash implements FlashPort {
   readonly size: number;

@@ -8,12 +8,12 @@
 // starts afresh (its register set, then absolute time and values), so a
 // sector can be read without the one before it, which may have been erased.
 
-import { putU32, getU32, RecordType, frameRecord } from './format';
-import { putVarint, zigzag, unzigzag, VarintReader } from './varint';
+import { putU32, getU32, RecordType, frameRecord } from './record';
+import { putVarint, zigzag, unzigzag, VarintReader } from '../codec/varint';
 import { putUtf8, utf8 } from '../codec/utf8';
 
 export type SeriesKind = 'taf7' | 'daily' | 'demand';
-export const SERIES_KINDS: readonly SeriesKind[] = ['taf7', 'daily', 'demand'];
+const SERIES_KINDS: readonly SeriesKind[] = ['taf7', 'daily', 'demand'];
 
 /** Why a boundary has no reading. */
 export type GapReason =
@@ -21,13 +21,13 @@ export type GapReason =
   | 'not-running' // the gateway was off or restarting (power cut)
   | 'no-time' // the gateway ran, but had no trusted time and could no longer keep the telegrams
   | 'clock-jump'; // a correction of the clock moved past the boundary
-export const GAP_REASONS: readonly GapReason[] = ['no-telegram', 'not-running', 'no-time', 'clock-jump'];
+const GAP_REASONS: readonly GapReason[] = ['no-telegram', 'not-running', 'no-time', 'clock-jump'];
 
 /** What timed the reading: SNTP, or the meter's own clock before SNTP was reachable. */
-export type TimeSource = 'sntp' | 'meter';
+type TimeSource = 'sntp' | 'meter';
 
-export const ENERGY_UNITS = ['Wh', 'varh', 'VAh'] as const;
-export type EnergyUnit = (typeof ENERGY_UNITS)[number];
+const ENERGY_UNITS = ['Wh', 'varh', 'VAh'] as const;
+type EnergyUnit = (typeof ENERGY_UNITS)[number];
 
 export interface StoredValue {
   value: number;
@@ -64,7 +64,7 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 /** The length of a chain hash: SHA-256. */
 export const HASH_LENGTH = 32;
 /** The longest message stored (UTF-8 bytes): longer ones are cut at a character boundary. */
-export const MAX_EVENT_MESSAGE = 160;
+const MAX_EVENT_MESSAGE = 160;
 
 /**
  * An event of the tamper-evident event log: what happened, and the chain hash
@@ -85,7 +85,6 @@ export interface EventEntry {
 }
 
 export type Entry = ReadingEntry | GapEntry | EventEntry;
-export type SeriesEntry = ReadingEntry | GapEntry;
 export type LogEntry = Entry & { seq: number };
 
 /** The most registers one reading stores. */
@@ -129,7 +128,7 @@ export function encodeEventPayload(e: EventEntry, out: Uint8Array, at: number): 
 }
 
 /** Decodes an event record's payload b[at..end); throws RangeError when it does not parse. */
-export function decodeEventPayload(b: Uint8Array, at: number, end: number, v: VarintReader): EventEntry {
+function decodeEventPayload(b: Uint8Array, at: number, end: number, v: VarintReader): EventEntry {
   const kind = EVENT_KINDS[b[at++]];
   if (!kind) throw new RangeError('event: bad kind');
   const flags = b[at++];
@@ -181,7 +180,7 @@ function neededExp(value: number): number {
 }
 
 /** "A-B:C.D.E[*F]" as six bytes; null when a group is not a number 0..255. */
-export function obisBytes(key: string): number[] | null {
+function obisBytes(key: string): number[] | null {
   const m = /^(\d+)-(\d+):(\d+)\.(\d+)\.(\d+)(?:\*(\d+))?$/.exec(key);
   if (!m) return null;
   const out = [1, 2, 3, 4, 5, 6].map((i) => (m[i] === undefined ? 255 : Number(m[i])));

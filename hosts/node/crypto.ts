@@ -1,4 +1,6 @@
 // Crypto port on Node: node:crypto. Keys stay in KeyObjects, outside the JS heap.
+// Shared by the hosts that run on Node: the simulator's device (hosts/sim), the
+// host side of the XS crypto bridge (hosts/xsnap) and the command line.
 
 import { createDecipheriv, createHash, createPublicKey, createSecretKey, pbkdf2Sync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { TagMismatch, type AesKey, type CryptoPort } from '../../src/ports/crypto';
