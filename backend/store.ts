@@ -180,7 +180,75 @@ export interface DeviceStatus {
   reportedAt: number;
 }
 
-export class Store {
+// ---- what the routes need of the store, each plugin only its part ----
+
+/** Who a token or certificate belongs to (authentication). */
+export interface CredentialStore {
+  credential(token: string): Promise<Credential | null>;
+  deviceByFingerprint(fingerprint: string): Promise<Device | null>;
+  deviceByToken(token: string): Promise<Device | null>;
+}
+
+/** Households, their devices and meters, credentials, what devices say of themselves. */
+export interface RegistryStore extends CredentialStore {
+  addCredential(token: string, c: Credential): Promise<void>;
+  createHousehold(h: Household): Promise<void>;
+  household(id: string): Promise<Household | null>;
+  households(): Promise<Household[]>;
+  createDevice(d: { id: string; householdId: string; auth: Device['auth']; certFingerprint: string | null; token: string | null }): Promise<void>;
+  device(id: string): Promise<Device | null>;
+  devices(): Promise<Device[]>;
+  revokeDevice(id: string): Promise<boolean>;
+  meters(householdId?: string): Promise<Meter[]>;
+  meter(id: string): Promise<Meter | null>;
+  reportStatus(deviceId: string, status: DeviceStatus): Promise<void>;
+  deviceStatuses(): Promise<Map<string, DeviceStatus>>;
+}
+
+/** The readings and gaps devices delivered. */
+export interface ReadingStore {
+  ingest(device: Device, entries: LogEntry[]): Promise<IngestResult>;
+  readings(meterId: string, from: number, to: number, kinds: SeriesKind[]): Promise<StoredReading[]>;
+  gaps(meterId: string, from: number, to: number, kinds: SeriesKind[]): Promise<StoredGap[]>;
+  readingsPage(meterIds: string[], from: number, to: number, kinds: SeriesKind[], after: { time: number; meterId: string; kind: string } | null, limit: number, properties?: string[]): Promise<StoredReading[]>;
+  extent(meterIds: string[], from: number, to: number, kinds: SeriesKind[], properties?: string[]): Promise<{ rows: number; households: number }>;
+  readingsAt(meterId: string, kind: SeriesKind, times: number[]): Promise<StoredReading[]>;
+  latestReading(meterId: string, kind: SeriesKind): Promise<number | null>;
+  deleteReading(meterId: string, kind: SeriesKind, time: number): Promise<boolean>;
+}
+
+/** The devices' event logs as verified on ingest. */
+export interface EventLogStore {
+  eventChain(deviceId: string): Promise<EventChainStatus>;
+  eventChains(): Promise<Map<string, EventChainStatus>>;
+  events(deviceId: string, o: { from: number; limit: number; kinds: EventKind[] }): Promise<StoredEventRow[]>;
+}
+
+/** The live channel's last minutes per meter, and who watches. */
+export interface LiveStore {
+  addLive(device: Device, meterId: string, rows: LiveRow[], now: number): Promise<{ accepted: number; watched: boolean }>;
+  liveValues(meterId: string, since: number): Promise<LiveRow[]>;
+  latestLive(meterId: string): Promise<LiveRow | null>;
+  watchLive(meterId: string, until: number): Promise<void>;
+}
+
+/** What households set: tariffs, alert thresholds (JSON text), the roles of their meters. */
+export interface SettingsStore {
+  tariff(householdId: string): Promise<string | null>;
+  setTariff(householdId: string, tariff: string): Promise<void>;
+  alertSettings(householdId: string): Promise<string | null>;
+  setAlertSettings(householdId: string, settings: string): Promise<void>;
+  meterRoles(meterIds: string[]): Promise<Map<string, MeterRole>>;
+  setMeterRole(meterId: string, role: MeterRole): Promise<void>;
+}
+
+/** Stored bulk-download queries. */
+export interface BulkLinkStore {
+  createBulkLink(id: string, claim: string, expires: number): Promise<void>;
+  bulkLink(id: string): Promise<{ claim: string; expires: number } | null>;
+}
+
+export class Store implements RegistryStore, ReadingStore, EventLogStore, LiveStore, SettingsStore, BulkLinkStore {
   readonly db: Sql;
   private readonly partitions = new Set<string>();
 
