@@ -1,7 +1,7 @@
 // Starting the backend: the database (created and migrated), the PKI (created
 // on first start), the admin credential, the HTTPS server.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { systemClock, wholeMs } from './clock';
@@ -94,9 +94,4 @@ export async function startBackend(c: BackendConfig): Promise<RunningBackend> {
       await store.close();
     },
   };
-}
-
-/** The admin token a first start wrote (for the simulator and tests). */
-export function readAdminToken(file: string): string {
-  return readFileSync(file, 'utf8').trim();
 }

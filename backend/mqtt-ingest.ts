@@ -36,7 +36,7 @@ type IngressStore = Pick<RegistryStore, 'deviceByFingerprint' | 'device' | 'mete
 import type { ReadingEntry } from '../src/store/entries';
 import { toPem, writeSecret, type Pki } from './pki';
 
-export const INGEST_TOPICS = ['smartMeterMessage/+/+', 'concentrator/+/smartMeterMessage/+/+'];
+const INGEST_TOPICS = ['smartMeterMessage/+/+', 'concentrator/+/smartMeterMessage/+/+'];
 const OMDP_TOPIC = /^(?:concentrator\/([^/]+)\/)?smartMeterMessage\/([^/]+)\/([^/]+)$/;
 const MAX_PAYLOAD = 4096;
 /** Readings committed in one transaction at most. */
@@ -319,7 +319,7 @@ export class MqttIngest extends EventEmitter {
 }
 
 /** The backend's own client certificate for an external broker (issued by its CA once, kept in the data dir). */
-export async function backendClientCertificate(pki: Pki, data: string): Promise<{ certificate: string; key: string }> {
+async function backendClientCertificate(pki: Pki, data: string): Promise<{ certificate: string; key: string }> {
   const cert = join(data, 'mqtt-client.pem');
   const key = join(data, 'mqtt-client-key.pem');
   if (existsSync(cert) && existsSync(key)) return { certificate: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };

@@ -9,7 +9,7 @@ import type { Sql } from '../db';
 import { isoTime, type Row } from './rows';
 
 /** Where a device's event chain stands at the backend. */
-export interface EventChainStatus {
+interface EventChainStatus {
   status: 'ok' | 'broken' | 'none';
   /** Events stored. */
   events: number;
@@ -20,7 +20,7 @@ export interface EventChainStatus {
   firstBreak: (ChainBreak & { at: string }) | null;
 }
 
-export interface StoredEventRow {
+interface StoredEventRow {
   seq: number;
   number: number;
   kind: EventKind;

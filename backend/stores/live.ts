@@ -8,7 +8,7 @@ import type { Device, Row } from './rows';
 /** How long live values are kept: the Live view's window. */
 export const LIVE_KEEP_MS = 15 * 60000;
 
-export interface LiveRow {
+interface LiveRow {
   time: number;
   values: { [channel: string]: number };
 }

@@ -10,7 +10,7 @@ import { ingestEvents } from './event-log';
 import { claimMeter, MeterConflict, meterIdOf } from './meters';
 import { readingOf, type Device, type Row, type StoredGap, type StoredReading } from './rows';
 
-export interface IngestResult {
+interface IngestResult {
   /** Highest sequence number of the device now durably stored. */
   stored: number;
   readings: number;

@@ -30,7 +30,7 @@ export interface RegistryStore extends CredentialStore {
   deviceStatuses(): Promise<Map<string, DeviceStatus>>;
 }
 
-export function hashToken(token: string): string {
+function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
