@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { BATCH_CONTENT_TYPE, BATCH_CONTENT_TYPE_V1 } from '../src/uplink/batch';
 import { HttpError, type Caller } from './auth';
 import { systemClock, wholeMs } from './clock';
-import { invalid } from './http/access';
+import { invalid } from './http/validation';
 import type { Pki } from './pki';
 import { migrateReleases, Releases } from './releases';
 import { dashboardRoutes } from './routes/dashboard';

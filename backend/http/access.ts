@@ -7,8 +7,7 @@
 // plugin's routes are touched by it.
 
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import type { FastifySchemaValidationError } from 'fastify/types/schema';
-import { allow, HttpError, identify, type Caller } from '../auth';
+import { allow, identify, type Caller } from '../auth';
 import type { CredentialStore, Role } from '../store';
 
 declare module 'fastify' {
@@ -41,15 +40,4 @@ export function requireCaller(app: FastifyInstance, credentials: CredentialStore
     request.caller = await identify(request, credentials);
     allow(request.caller, ...access);
   });
-}
-
-type Formatter = (errors: FastifySchemaValidationError[], dataVar: string) => Error;
-
-/** "invalid WHAT: path: reason; ..." as the 400 of a request that does not fit its schema (body: `body`, query string: "query"). */
-export function invalid(body: string): Formatter {
-  return (errors, dataVar) => {
-    const what = dataVar === 'body' ? body : dataVar === 'querystring' ? 'query' : dataVar;
-    const reasons = errors.map((e) => `${(e.instancePath ?? '').split('/').filter(Boolean).join('.') || what}: ${e.message}`);
-    return new HttpError(400, `invalid ${what}: ${reasons.join('; ')}`);
-  };
 }

@@ -8,13 +8,14 @@ import { isoUtc } from '../../src/time/zone';
 import { EVENT_KINDS, type EventKind } from '../../src/store/entries';
 import { HttpError } from '../auth';
 import { alertSettingsSchema, tariffSchema } from '../dashboard';
-import { invalid, requireCaller } from '../http/access';
+import { requireCaller } from '../http/access';
+import { invalid } from '../http/validation';
 import { epochMs, householdParams, idParams, knownZone, refusals, utcTime, zone } from '../http/schemas';
 import { derOf, type Pki } from '../pki';
 import type { Releases } from '../releases';
 import { newId, newToken, type EventLogStore, type RegistryStore, type SettingsStore } from '../store';
-import { visibleHousehold, ZONE_DEFAULT } from './access';
-import { alertSettingsOf, tariffOf } from './settings';
+import { visibleHousehold, ZONE_DEFAULT } from './visibility';
+import { alertSettingsOf, tariffOf } from './household-settings';
 
 export interface HouseholdOptions {
   registry: RegistryStore;

@@ -10,7 +10,7 @@ import type { Clock } from '../clock';
 import { requireCaller } from '../http/access';
 import { meterParams, queryTime, refusals, utcTime, zone } from '../http/schemas';
 import { LIVE_KEEP_MS, type LiveStore, type RegistryStore } from '../store';
-import { visibleMeter, zoneOf } from './access';
+import { visibleMeter, zoneOf } from './visibility';
 
 export interface LiveOptions {
   registry: RegistryStore;

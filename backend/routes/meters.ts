@@ -12,14 +12,15 @@ import type { Clock } from '../clock';
 import {
   addDays, addMonths, alertSettingsSchema, byDay, cost, dateOf, evaluateAlerts, EXPORT, flow, generationTotals, IMPORT, kWhSeries, localDay, selfConsumption, sumSeries, tariffSchema, totals,
 } from '../dashboard';
-import { invalid, requireCaller } from '../http/access';
+import { requireCaller } from '../http/access';
+import { invalid } from '../http/validation';
 import { csv, wantsCsv } from '../http/csv';
 import { apiKind, content, flags, meterParams, queryTime, refusals, text, utcTime, zone } from '../http/schemas';
 import { boundaries, consumption, MAX_INTERVALS, STEPS, type Step } from '../series';
 import { METER_ROLES, type LiveStore, type Meter, type MeterRole, type ReadingStore, type RegistryStore, type SettingsStore, type StoredReading } from '../store';
-import { visibleMeter, zoneOf } from './access';
+import { visibleMeter, zoneOf } from './visibility';
 import { flagsOf, KINDS, range } from '../http/reading-query';
-import { alertSettingsOf, tariffOf } from './settings';
+import { alertSettingsOf, tariffOf } from './household-settings';
 
 export interface MeterOptions {
   registry: RegistryStore;

@@ -10,7 +10,8 @@ import { isoUtc, utcOffset } from '../../src/time/zone';
 import type { SeriesKind } from '../../src/store/entries';
 import { HttpError, type Caller } from '../auth';
 import type { Clock } from '../clock';
-import { invalid, requireCaller } from '../http/access';
+import { requireCaller } from '../http/access';
+import { invalid } from '../http/validation';
 import { decodeCursor, encodeCursor, type ReadingKey } from '../http/cursor';
 import { pseudonym } from '../http/pseudonym';
 import { flagsOf, KINDS, range } from '../http/reading-query';
@@ -18,7 +19,7 @@ import { parseReadingId, readingId } from '../http/reading-id';
 import { apiKind, content, flags, knownZone, queryTime, refusals, text, utcTime } from '../http/schemas';
 import { derOf, type Pki } from '../pki';
 import type { BulkLinkStore, Meter, ReadingStore, RegistryStore, StoredReading } from '../store';
-import { visibleMeter, zoneOf, ZONE_DEFAULT } from './access';
+import { visibleMeter, zoneOf, ZONE_DEFAULT } from './visibility';
 
 export interface OmdpOptions {
   registry: RegistryStore;
