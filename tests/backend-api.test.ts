@@ -660,6 +660,10 @@ describe('GET /api/v1/meters/{meterId}/readings', () => {
     refused(await get(url(H[0], JAN(1), JAN(2)), H[1].token), 404, new RegExp(H[0].meterId));
     refused(await get(`/api/v1/meters/NO-SUCH-METER/readings?from=${iso(JAN(1))}&to=${iso(JAN(2))}`, ADMIN), 404);
     refused(await get(url(H[0], JAN(1), JAN(2)), RESEARCH), 403);
+    // Whatever is asked of it: a meter the caller may not see is not found before its query is looked at.
+    refused(await get(`/api/v1/meters/${encodeURIComponent(H[0].meterId)}/readings?from=yesterday`, H[1].token), 404, new RegExp(H[0].meterId));
+    refused(await post(`/api/v1/households/${H[0].id}/tariff`, { kind: 'none' }, H[1].token), 404, /no household/);
+    refused(await get(`/api/v1/devices/${H[0].deviceId}/events?limit=0`, H[1].token), 404, /no device/);
   });
 });
 

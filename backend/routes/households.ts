@@ -14,7 +14,7 @@ import { epochMs, householdParams, idParams, knownZone, refusals, utcTime, zone 
 import { derOf, type Pki } from '../pki';
 import type { Releases } from '../releases';
 import { newId, newToken, type EventLogStore, type RegistryStore, type SettingsStore } from '../store';
-import { visibleHousehold, ZONE_DEFAULT } from './visibility';
+import { resolvePath, ZONE_DEFAULT } from './visibility';
 import { alertSettingsOf, tariffOf } from './household-settings';
 
 export interface HouseholdOptions {
@@ -123,6 +123,7 @@ const alertSettingsState = z.object({ householdId: z.string(), settings: alertSe
 export const householdRoutes: FastifyPluginAsyncZod<HouseholdOptions> = async (app, o) => {
   const { registry, eventLog, settings, pki } = o;
   requireCaller(app, registry);
+  resolvePath(app, registry);
 
   app.post(
     '/api/v1/admin/households',
@@ -268,9 +269,7 @@ export const householdRoutes: FastifyPluginAsyncZod<HouseholdOptions> = async (a
       },
     },
     async (request) => {
-      const caller = request.caller;
-      const found = await registry.device(request.params.deviceId);
-      if (!found || (caller.role === 'household' && found.householdId !== caller.householdId)) throw new HttpError(404, `no device ${request.params.deviceId}`);
+      const found = request.visible.device!;
       const q = request.query;
       const limit = q.limit ?? MAX_EVENTS;
       // One more than asked for says whether there is a next page.
@@ -286,7 +285,7 @@ export const householdRoutes: FastifyPluginAsyncZod<HouseholdOptions> = async (a
     '/api/v1/households/:householdId/tariff',
     { config: { access: ['admin', 'household'] }, schema: { tags: ['dashboard'], operationId: 'getTariff', summary: "The household's tariff", params: householdParams, response: { 200: tariffState, ...refusals(401, 403, 404) } } },
     async (request) => {
-      const h = await visibleHousehold(registry, request.caller, request.params.householdId);
+      const h = request.visible.household!;
       return { householdId: h.id, ...(await tariffOf(settings, h.id)) };
     },
   );
@@ -299,7 +298,7 @@ export const householdRoutes: FastifyPluginAsyncZod<HouseholdOptions> = async (a
       schema: { tags: ['dashboard'], operationId: 'setTariff', summary: "Set the household's tariff", params: householdParams, body: tariffSchema, response: { 200: tariffState, ...refusals(400, 401, 403, 404) } },
     },
     async (request) => {
-      const h = await visibleHousehold(registry, request.caller, request.params.householdId);
+      const h = request.visible.household!;
       await settings.setTariff(h.id, JSON.stringify(request.body));
       return { householdId: h.id, tariff: request.body, stored: true };
     },
@@ -309,7 +308,7 @@ export const householdRoutes: FastifyPluginAsyncZod<HouseholdOptions> = async (a
     '/api/v1/households/:householdId/alert-settings',
     { config: { access: ['admin', 'household'] }, schema: { tags: ['dashboard'], operationId: 'getAlertSettings', summary: "The household's alert thresholds", params: householdParams, response: { 200: alertSettingsState, ...refusals(401, 403, 404) } } },
     async (request) => {
-      const h = await visibleHousehold(registry, request.caller, request.params.householdId);
+      const h = request.visible.household!;
       return { householdId: h.id, ...(await alertSettingsOf(settings, h.id)) };
     },
   );
@@ -322,7 +321,7 @@ export const householdRoutes: FastifyPluginAsyncZod<HouseholdOptions> = async (a
       schema: { tags: ['dashboard'], operationId: 'setAlertSettings', summary: "Set the household's alert thresholds", params: householdParams, body: alertSettingsSchema, response: { 200: alertSettingsState, ...refusals(400, 401, 403, 404) } },
     },
     async (request) => {
-      const h = await visibleHousehold(registry, request.caller, request.params.householdId);
+      const h = request.visible.household!;
       await settings.setAlertSettings(h.id, JSON.stringify(request.body));
       return { householdId: h.id, settings: request.body, stored: true };
     },

@@ -10,7 +10,7 @@ import type { Clock } from '../clock';
 import { requireCaller } from '../http/access';
 import { meterParams, queryTime, refusals, utcTime, zone } from '../http/schemas';
 import { LIVE_KEEP_MS, type LiveStore, type RegistryStore } from '../store';
-import { visibleMeter, zoneOf } from './visibility';
+import { resolvePath, zoneOf } from './visibility';
 
 export interface LiveOptions {
   registry: RegistryStore;
@@ -35,6 +35,7 @@ const liveAnswer = z
 export const liveRoutes: FastifyPluginAsyncZod<LiveOptions> = async (app, o) => {
   const { registry, live, clock } = o;
   requireCaller(app, registry);
+  resolvePath(app, registry);
 
   app.get(
     '/api/v1/meters/:meterId/live',
@@ -50,7 +51,7 @@ export const liveRoutes: FastifyPluginAsyncZod<LiveOptions> = async (app, o) => 
       },
     },
     async (request) => {
-      const meter = await visibleMeter(registry, request.caller, request.params.meterId);
+      const meter = request.visible.meter!;
       const q = request.query;
       const now = clock();
       // Asking is watching: the device's next pushes come every few seconds instead of once a minute.

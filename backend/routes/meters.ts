@@ -18,7 +18,7 @@ import { csv, wantsCsv } from '../http/csv';
 import { apiKind, content, flags, meterParams, queryTime, refusals, text, utcTime, zone } from '../http/schemas';
 import { boundaries, consumption, MAX_INTERVALS, STEPS, type Step } from '../series';
 import { METER_ROLES, type LiveStore, type Meter, type MeterRole, type ReadingStore, type RegistryStore, type SettingsStore, type StoredReading } from '../store';
-import { visibleMeter, zoneOf } from './visibility';
+import { resolvePath, zoneOf } from './visibility';
 import { flagsOf, KINDS, range } from '../http/reading-query';
 import { alertSettingsOf, tariffOf } from './household-settings';
 
@@ -161,6 +161,7 @@ const meterRefusals = refusals(400, 401, 403, 404);
 export const meterRoutes: FastifyPluginAsyncZod<MeterOptions> = async (app, o) => {
   const { registry, readings, settings, clock } = o;
   requireCaller(app, registry);
+  resolvePath(app, registry);
   const access = ['admin', 'household'] as const;
 
   /** Consumption series of one or more registers of a meter over [from, to] at a step, from one read of the readings. */
@@ -229,7 +230,7 @@ export const meterRoutes: FastifyPluginAsyncZod<MeterOptions> = async (app, o) =
       },
     },
     async (request) => {
-      const m = await visibleMeter(registry, request.caller, request.params.meterId);
+      const m = request.visible.meter!;
       await settings.setMeterRole(m.id, request.body.role);
       return { meterId: m.id, role: request.body.role };
     },
@@ -249,7 +250,7 @@ export const meterRoutes: FastifyPluginAsyncZod<MeterOptions> = async (app, o) =
       },
     },
     async (request, reply) => {
-      const m = await visibleMeter(registry, request.caller, request.params.meterId);
+      const m = request.visible.meter!;
       const q = request.query;
       const { from, to } = range(q);
       const kinds = q.kind ? KINDS[q.kind] : (['taf7', 'daily', 'demand'] as SeriesKind[]);
@@ -288,7 +289,7 @@ export const meterRoutes: FastifyPluginAsyncZod<MeterOptions> = async (app, o) =
       },
     },
     async (request, reply) => {
-      const m = await visibleMeter(registry, request.caller, request.params.meterId);
+      const m = request.visible.meter!;
       const q = request.query;
       const { from, to } = range(q);
       const zone = await zoneOf(registry, m);
@@ -317,7 +318,7 @@ export const meterRoutes: FastifyPluginAsyncZod<MeterOptions> = async (app, o) =
       },
     },
     async (request) => {
-      const m = await visibleMeter(registry, request.caller, request.params.meterId);
+      const m = request.visible.meter!;
       const zone = await zoneOf(registry, m);
       const { day, latest } = await dayOf(m, zone, request.query.date);
       const { tariff } = await tariffOf(settings, m.householdId);
@@ -366,7 +367,7 @@ export const meterRoutes: FastifyPluginAsyncZod<MeterOptions> = async (app, o) =
       },
     },
     async (request, reply) => {
-      const m = await visibleMeter(registry, request.caller, request.params.meterId);
+      const m = request.visible.meter!;
       const q = request.query;
       const zone = await zoneOf(registry, m);
       const { day } = await dayOf(m, zone, q.date);
@@ -395,7 +396,7 @@ export const meterRoutes: FastifyPluginAsyncZod<MeterOptions> = async (app, o) =
       },
     },
     async (request, reply) => {
-      const m = await visibleMeter(registry, request.caller, request.params.meterId);
+      const m = request.visible.meter!;
       const q = request.query;
       const zone = await zoneOf(registry, m);
       const { day } = await dayOf(m, zone, q.date);
@@ -453,7 +454,7 @@ export const meterRoutes: FastifyPluginAsyncZod<MeterOptions> = async (app, o) =
       },
     },
     async (request) => {
-      const m = await visibleMeter(registry, request.caller, request.params.meterId);
+      const m = request.visible.meter!;
       const zone = await zoneOf(registry, m);
       const { day, latest } = await dayOf(m, zone, request.query.date);
       // The seven days up to and including the day.
