@@ -6,7 +6,7 @@
 
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
-import type { Device, Role, Store } from './store';
+import type { CredentialStore, Device, Role } from './store';
 
 export interface Caller {
   role: Role;
@@ -35,7 +35,7 @@ function bearer(request: FastifyRequest): string | null {
 }
 
 /** The caller, or an HttpError (401 unknown, 403 revoked). */
-export async function identify(request: FastifyRequest, store: Store): Promise<Caller> {
+export async function identify(request: FastifyRequest, store: CredentialStore): Promise<Caller> {
   const socket = request.raw.socket as TLSSocket;
   const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : null;
   if (peer && Object.keys(peer).length) {

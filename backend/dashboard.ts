@@ -44,7 +44,7 @@ export const DEFAULT_TARIFF: Tariff = { kind: 'flat', currency: 'EUR', importPri
 const minutes = (s: string) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
 
 /** The import price of the quarter-hour starting at `t` (local wall-clock time of its start). */
-export function importPriceAt(tariff: Tariff, zone: string, t: number): number {
+function importPriceAt(tariff: Tariff, zone: string, t: number): number {
   if (tariff.kind === 'flat') return tariff.importPrice;
   const l = toLocal(zone, t);
   const m = l.hour * 60 + l.minute;
@@ -59,7 +59,7 @@ export function importPriceAt(tariff: Tariff, zone: string, t: number): number {
 
 // ---- series in kWh ----
 
-export function kWh(value: number | null, unit: string | null): number | null {
+function kWh(value: number | null, unit: string | null): number | null {
   if (value === null) return null;
   const v = unit === 'kWh' ? value : unit === 'MWh' ? value * 1000 : value / 1000;
   return Math.round(v * 1e6) / 1e6;

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
-export type Dialect = 'sqlite' | 'postgres';
+type Dialect = 'sqlite' | 'postgres';
 
 export interface Sql {
   readonly dialect: Dialect;
@@ -222,7 +222,7 @@ export async function migrate(db: Sql): Promise<void> {
   }
 }
 
-export function isDuplicate(e: unknown): boolean {
+function isDuplicate(e: unknown): boolean {
   const code = (e as { code?: string }).code;
   return code === '42P07' || code === '23505' || code === '42710';
 }

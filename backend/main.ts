@@ -1,9 +1,10 @@
 // Starting the backend: the database (created and migrated), the PKI (created
 // on first start), the admin credential, the HTTPS server.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { systemClock, wholeMs } from './clock';
 import { Pki, writeSecret } from './pki';
 import { buildServer } from './server';
 import { newToken, Store } from './store';
@@ -54,7 +55,8 @@ export function defaultDataDir(db: string): string {
 
 /** Opens the store and the PKI and makes sure an admin credential exists (shared by every worker). */
 export async function prepareBackend(c: BackendConfig): Promise<{ store: Store; pki: Pki; adminTokenFile: string | null }> {
-  const store = await Store.open(c.db);
+  // The store stamps what it records with the backend's clock (the simulator's, when it runs one).
+  const store = await Store.open(c.db, wholeMs(c.now ?? systemClock));
   const pki = await Pki.open(c.data, c.hostnames);
   let adminTokenFile: string | null = null;
   if (c.adminToken) {
@@ -92,9 +94,4 @@ export async function startBackend(c: BackendConfig): Promise<RunningBackend> {
       await store.close();
     },
   };
-}
-
-/** The admin token a first start wrote (for the simulator and tests). */
-export function readAdminToken(file: string): string {
-  return readFileSync(file, 'utf8').trim();
 }

@@ -29,11 +29,14 @@ import { Aedes, type Client, type PublishPacket } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { meterTopicId, parseMeterReading, type ParsedReading } from '../src/mqtt/omdp';
 import { objectIdOf } from '../src/mqtt/home-assistant';
-import { MeterConflict, type Device, type Store } from './store';
+import { MeterConflict, type Device, type ReadingStore, type RegistryStore } from './store';
+
+/** What the MQTT ingress needs of the store: who devices and meters are, and a place for readings. */
+type IngressStore = Pick<RegistryStore, 'deviceByFingerprint' | 'device' | 'meter'> & Pick<ReadingStore, 'storeReadings'>;
 import type { ReadingEntry } from '../src/formats/entries';
 import { toPem, writeSecret, type Pki } from './pki';
 
-export const INGEST_TOPICS = ['smartMeterMessage/+/+', 'concentrator/+/smartMeterMessage/+/+'];
+const INGEST_TOPICS = ['smartMeterMessage/+/+', 'concentrator/+/smartMeterMessage/+/+'];
 const OMDP_TOPIC = /^(?:concentrator\/([^/]+)\/)?smartMeterMessage\/([^/]+)\/([^/]+)$/;
 const MAX_PAYLOAD = 4096;
 /** Readings committed in one transaction at most. */
@@ -52,7 +55,7 @@ export interface IngestEvent {
 }
 
 export interface MqttIngestOptions {
-  store: Store;
+  store: IngressStore;
   /** Embedded broker: its port (0: any free one) and address. */
   port?: number;
   host?: string;
@@ -67,7 +70,7 @@ export interface MqttIngestOptions {
 type DeviceClient = Client & { device?: Device };
 
 export class MqttIngest extends EventEmitter {
-  readonly store: Store;
+  readonly store: IngressStore;
   /** "mqtts://127.0.0.1:PORT" of the embedded broker, or the external broker's URL. */
   url = '';
   readonly counts = { stored: 0, duplicate: 0, ignored: 0, dropped: 0, refused: 0 };
@@ -77,7 +80,7 @@ export class MqttIngest extends EventEmitter {
   private readonly pending: { device: Device; meterId: string; entry: ReadingEntry; resolve: (r: boolean | MeterConflict) => void; reject: (e: Error) => void }[] = [];
   private flushing = false;
 
-  private constructor(store: Store) {
+  private constructor(store: IngressStore) {
     super();
     this.store = store;
   }
@@ -316,7 +319,7 @@ export class MqttIngest extends EventEmitter {
 }
 
 /** The backend's own client certificate for an external broker (issued by its CA once, kept in the data dir). */
-export async function backendClientCertificate(pki: Pki, data: string): Promise<{ certificate: string; key: string }> {
+async function backendClientCertificate(pki: Pki, data: string): Promise<{ certificate: string; key: string }> {
   const cert = join(data, 'mqtt-client.pem');
   const key = join(data, 'mqtt-client-key.pem');
   if (existsSync(cert) && existsSync(key)) return { certificate: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };

@@ -6,7 +6,7 @@
 
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createHash, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -42,7 +42,7 @@ export function derOf(pemText: string): Uint8Array {
   return new Uint8Array(Buffer.from(body, 'base64'));
 }
 
-export function fingerprintOf(der: Uint8Array): string {
+function fingerprintOf(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
 }
 
@@ -188,11 +188,6 @@ async function createCa(): Promise<KeyPairPem> {
 function writeSecret(path: string, text: string): void {
   writeFileSync(path, text, { mode: 0o600 });
   chmodSync(path, 0o600);
-}
-
-/** The CN of a certificate (for logs: never the key). */
-export function subjectOf(pemOrDer: string | Uint8Array): string {
-  return new X509Certificate(typeof pemOrDer === 'string' ? pemOrDer : Buffer.from(pemOrDer)).subject;
 }
 
 export { pem as toPem, writeSecret };

@@ -12,19 +12,15 @@
 // the signature. A backend taken over can withhold updates, not forge one.
 
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { toHex } from '../src/codec/bytes';
 import { compareVersions, HEADER_LENGTH, ImageError, parseHeader, parseVersion, versionText } from '../src/ota/image';
-import { allow, HttpError, type Caller } from './auth';
+import { HttpError } from './auth';
 import type { Sql } from './db';
-import { newId, type Device, type Store } from './store';
+import { newId, type Device } from './store';
 
 /** A signed image: the header, 16 KB of slack and a 4 MB flash's largest app slot. */
 export const MAX_IMAGE = 4 * 1024 * 1024;
 export const FIRMWARE_CONTENT_TYPE = 'application/vnd.smgw.firmware';
-/** Most bytes one range request gets (a device asks for 16 KB). */
-const MAX_RANGE = 64 * 1024;
 
 export interface Release {
   id: string;
@@ -192,85 +188,4 @@ export function parseRange(header: string | undefined, size: number): { from: nu
   const to = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
   if (from >= size || to < from) return 'unsatisfiable';
   return { from, to };
-}
-
-const rolloutBody = z
-  .object({
-    releaseId: z.string().min(1).max(64),
-    target: z.union([z.literal('all'), z.object({ householdId: z.string().min(1).max(64) }).strict(), z.object({ percent: z.number().int().min(1).max(100) }).strict()]),
-    downgrade: z.boolean().optional(),
-  })
-  .strict();
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError(400, `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`).join('; ')}`);
-  return r.data;
-}
-
-export interface ReleaseRouteOptions {
-  store: Store;
-  releases: Releases;
-  authed: (request: FastifyRequest) => Promise<void>;
-  clock: () => number;
-}
-
-/** The admin's release and rollout routes and the devices' download routes. */
-export function releaseRoutes(app: FastifyInstance, o: ReleaseRouteOptions): void {
-  const { releases, store, authed, clock } = o;
-  app.addContentTypeParser(FIRMWARE_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: MAX_IMAGE }, (_req, body, done) => done(null, body));
-
-  app.post('/api/v1/admin/releases', { onRequest: authed, bodyLimit: MAX_IMAGE }, async (request, reply) => {
-    allow(request.caller, 'admin');
-    if (!Buffer.isBuffer(request.body)) throw new HttpError(415, `send the signed image as ${FIRMWARE_CONTENT_TYPE}`);
-    const release = await releases.add(new Uint8Array(request.body), clock());
-    return reply.code(201).send(release);
-  });
-  app.get('/api/v1/admin/releases', { onRequest: authed }, async (request) => {
-    allow(request.caller, 'admin');
-    return { releases: await releases.list(), rollouts: await releases.rollouts() };
-  });
-  app.post('/api/v1/admin/rollouts', { onRequest: authed }, async (request, reply) => {
-    allow(request.caller, 'admin');
-    const body = parse(rolloutBody, request.body, 'rollout');
-    const release = await releases.release(body.releaseId);
-    if (!release) throw new HttpError(404, `no release ${body.releaseId}`);
-    if (typeof body.target === 'object' && 'householdId' in body.target && !(await store.household(body.target.householdId))) throw new HttpError(404, `no household ${body.target.householdId}`);
-    const target: RolloutTarget = body.target === 'all' ? { all: true } : body.target;
-    const rollout = await releases.startRollout({ releaseId: release.id, target, downgrade: body.downgrade === true, by: (request.caller as Caller).name, createdAt: clock() });
-    return reply.code(201).send(rollout);
-  });
-  app.post<{ Params: { id: string } }>('/api/v1/admin/rollouts/:id/stop', { onRequest: authed }, async (request) => {
-    allow(request.caller, 'admin');
-    if (!(await releases.stopRollout(request.params.id, clock()))) throw new HttpError(404, `no running rollout ${request.params.id}`);
-    return { stopped: request.params.id };
-  });
-
-  // ---- devices ----
-
-  const reported = (request: FastifyRequest): string | null => {
-    const f = request.headers['smgw-firmware'];
-    return typeof f === 'string' && /^[\x21-\x7e]{1,32}$/.test(f) ? f : null;
-  };
-  /** What the device is offered now (the self-test of a new image asks this: "backend reached"). */
-  app.get('/api/v1/firmware', { onRequest: authed }, async (request) => {
-    allow(request.caller, 'device');
-    return { update: await releases.offerFor(request.caller.device!, reported(request)) };
-  });
-  app.get<{ Params: { id: string } }>('/api/v1/firmware/:id', { onRequest: authed }, async (request, reply) => {
-    allow(request.caller, 'device');
-    const device = request.caller.device!;
-    // Only what the device is offered, whatever it now reports (it reports the old version until it restarts).
-    const offer = await releases.offerFor(device, null);
-    if (!offer || offer.release !== request.params.id) throw new HttpError(404, `release ${request.params.id} is not offered to device ${device.id}`);
-    const file = await releases.file(offer.release);
-    if (!file) throw new HttpError(404, `no release ${request.params.id}`);
-    const range = parseRange(request.headers.range, file.length);
-    if (range === 'unsatisfiable') return reply.code(416).header('content-range', `bytes */${file.length}`).send({ error: `range "${request.headers.range}" is not within the ${file.length} bytes` });
-    const { from, to } = range ?? { from: 0, to: file.length - 1 };
-    if (range && to - from + 1 > MAX_RANGE) throw new HttpError(416, `at most ${MAX_RANGE} bytes per range request`);
-    reply.header('accept-ranges', 'bytes').header('content-type', 'application/octet-stream').header('cache-control', 'no-store');
-    if (range) reply.code(206).header('content-range', `bytes ${from}-${to}/${file.length}`);
-    return reply.send(Buffer.from(file.buffer, file.byteOffset + from, to - from + 1));
-  });
 }
