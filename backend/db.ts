@@ -212,20 +212,24 @@ export async function migrate(db: Sql): Promise<void> {
     // Until when somebody has the meter's Live view open: the live push's answer tells the device to push often.
     `CREATE TABLE IF NOT EXISTS live_watch (meter_id TEXT PRIMARY KEY, until BIGINT NOT NULL)`,
   ];
-  for (const s of statements) {
-    try {
-      await db.run(s);
-    } catch (e) {
-      // Two processes migrating at once: the loser finds the object made (PostgreSQL 42P07, 23505 on the catalog).
-      if (!isDuplicate(e)) throw e;
-    }
-  }
+  await createMissing(db, statements);
 }
 
-function isDuplicate(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
-  return code === '42P07' || code === '23505' || code === '42710';
+/**
+ * Runs "CREATE ... IF NOT EXISTS" statements in one transaction. On PostgreSQL it first takes a
+ * transaction-scoped advisory lock, so that backend workers starting together on one database
+ * create each object once: IF NOT EXISTS alone races (both see nothing, the second insert into the
+ * catalog fails with a unique violation on pg_type), which a test with two workers hit under load.
+ */
+export async function createMissing(db: Sql, statements: string[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (db.dialect === 'postgres') await tx.all('SELECT pg_advisory_xact_lock(?)', [SCHEMA_LOCK]);
+    for (const s of statements) await tx.run(s);
+  });
 }
+
+/** The advisory lock key of schema changes ("smgw" in ASCII). */
+const SCHEMA_LOCK = 0x736d6777;
 
 /** PostgreSQL: the monthly partition of `readings` that holds `time` exists afterwards. */
 export async function ensurePartition(db: Sql, time: number, known: Set<string>): Promise<void> {
@@ -235,10 +239,6 @@ export async function ensurePartition(db: Sql, time: number, known: Set<string>)
   const name = `readings_${d.getUTCFullYear()}_${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
   if (known.has(name)) return;
   const to = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  try {
-    await db.run(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF readings FOR VALUES FROM (${from}) TO (${to})`);
-  } catch (e) {
-    if (!isDuplicate(e)) throw e;
-  }
+  await createMissing(db, [`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF readings FOR VALUES FROM (${from}) TO (${to})`]);
   known.add(name);
 }

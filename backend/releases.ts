@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { toHex } from '../src/codec/bytes';
 import { compareVersions, HEADER_LENGTH, ImageError, parseHeader, parseVersion, versionText } from '../src/ota/image';
 import { HttpError } from './auth';
-import type { Sql } from './db';
+import { createMissing, type Sql } from './db';
 import { newId, type Device } from './store';
 
 /** A signed image: the header, 16 KB of slack and a 4 MB flash's largest app slot. */
@@ -56,8 +56,10 @@ type Row = Record<string, unknown>;
 
 export async function migrateReleases(db: Sql): Promise<void> {
   const blob = db.dialect === 'postgres' ? 'BYTEA' : 'BLOB';
-  await db.run(`CREATE TABLE IF NOT EXISTS releases (id TEXT PRIMARY KEY, version TEXT NOT NULL, hardware TEXT NOT NULL, size BIGINT NOT NULL, sha256 TEXT NOT NULL, key_id TEXT NOT NULL, image ${blob} NOT NULL, created_at BIGINT NOT NULL)`);
-  await db.run(`CREATE TABLE IF NOT EXISTS rollouts (id TEXT PRIMARY KEY, release_id TEXT NOT NULL REFERENCES releases(id), target TEXT NOT NULL, household_id TEXT, percent INTEGER, downgrade INTEGER NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL, stopped_at BIGINT)`);
+  await createMissing(db, [
+    `CREATE TABLE IF NOT EXISTS releases (id TEXT PRIMARY KEY, version TEXT NOT NULL, hardware TEXT NOT NULL, size BIGINT NOT NULL, sha256 TEXT NOT NULL, key_id TEXT NOT NULL, image ${blob} NOT NULL, created_at BIGINT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS rollouts (id TEXT PRIMARY KEY, release_id TEXT NOT NULL REFERENCES releases(id), target TEXT NOT NULL, household_id TEXT, percent INTEGER, downgrade INTEGER NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL, stopped_at BIGINT)`,
+  ]);
 }
 
 /** Which of 100 buckets a device falls in for a release (FNV-1a of both ids). */

@@ -25,3 +25,30 @@ describe('the SQLite database', () => {
     await db.close();
   });
 });
+
+describe('the PostgreSQL schema', async () => {
+  const { freshDatabase, pgReachable, PG_ADMIN_URL } = await import('./support/pg');
+  if (!(await pgReachable())) {
+    console.log(`PostgreSQL is not reachable at ${PG_ADMIN_URL}: its schema test is not run here`);
+    return;
+  }
+  it('is created once when several backend processes start on one empty database at the same time', async () => {
+    const { migrate, ensurePartition } = await import('../backend/db');
+    const { migrateReleases } = await import('../backend/releases');
+    const database = await freshDatabase();
+    // One pool per process; each migrates as a starting worker does, and makes the same month's partition.
+    const dbs = await Promise.all(Array.from({ length: 6 }, () => openDb(database.url)));
+    try {
+      await Promise.all(dbs.map(async (db) => {
+        await migrate(db);
+        await migrateReleases(db);
+        await ensurePartition(db, Date.UTC(2025, 5, 2), new Set());
+      }));
+      const tables = await dbs[0].all<{ n: string }>("SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('readings_2025_06', 'releases', 'rollouts', 'households')");
+      expect(Number(tables[0].n)).toBe(4);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+      await database.drop();
+    }
+  });
+});
