@@ -6,6 +6,7 @@
 // import rules of .dependency-cruiser.cjs hold, and no folder imports itself
 // through others.
 
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +124,12 @@ describe('the layers', () => {
     // A module at the top of src/ (the composition root src/app.ts, leaves like src/version.ts) is a node of its own.
     expect(groupCycles(result, (m) => (m.startsWith('src/') ? m.split('/').slice(0, 2).join('/') : null))).toEqual([]);
   });
+
+  it('are drawn as they are in docs/architecture.md (npm run graph draws them again)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/graph.mjs'), '--check'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stderr + r.stdout).toBe('graph: docs/architecture.md is current\n');
+    expect(r.status).toBe(0);
+  }, 60000);
 });
 
 describe('the portal pages in the ESP32 build', () => {

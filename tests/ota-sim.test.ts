@@ -3,7 +3,7 @@
 // the device learns of it in its upload acknowledgement, downloads it in
 // Range pieces over mutual TLS, checks it, writes the inactive slot, restarts
 // into it, self-tests and marks it valid, or is refused / rolls back. The
-// slots, otadata and the bootloader are hosts/sim/ota.ts's model on NOR flash,
+// slots, otadata and the bootloader are simulator/world/ota-flash.ts's model on NOR flash,
 // and a power cut can stop any erase or program of it byte by byte.
 
 import { readFileSync } from 'node:fs';

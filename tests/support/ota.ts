@@ -1,6 +1,6 @@
 // Firmware updates in the simulator: a release key of the test's own (the
 // simulated firmware is built with it), signed images of simulated firmware
-// (hosts/sim/ota.ts), and a run in which the embedded backend's admin
+// (simulator/world/ota-flash.ts), and a run in which the embedded backend's admin
 // publishes a release and rolls it out, and the device delivers (and so
 // learns of it) an hour into the run.
 
