@@ -12,9 +12,8 @@
 import { bridgedCrypto } from '../../hosts/xsnap/crypto-bridge';
 import { fromHex, toHex } from '../../src/codec/bytes';
 import { ChainVerifier, type SeqEvent } from '../../src/formats/event-chain';
+import { answerJsonCommands } from './xs-json-commands';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 interface Request {
   op: string;
@@ -53,12 +52,4 @@ function answer(r: Request): object {
   return { error: 'unknown op ' + r.op };
 }
 
-globalThis.handleCommand = (message: ArrayBuffer): ArrayBuffer => {
-  let out: object;
-  try {
-    out = answer(JSON.parse(decoder.decode(new Uint8Array(message))) as Request);
-  } catch (e) {
-    out = { error: String(e) };
-  }
-  return encoder.encode(JSON.stringify(out)).buffer as ArrayBuffer;
-};
+answerJsonCommands(answer);

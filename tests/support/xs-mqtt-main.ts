@@ -12,9 +12,8 @@ import { meterReadingPayload } from '../../src/mqtt/omdp';
 import { discoveryConfigs, gatewayTopics } from '../../src/mqtt/home-assistant';
 import { fromHex, toHex } from '../../src/codec/bytes';
 import { utf8Encode } from '../../src/codec/utf8';
+import { answerJsonCommands } from './xs-json-commands';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Request = { [k: string]: any };
@@ -33,12 +32,4 @@ function answer(r: Request): object {
   return { error: 'unknown op ' + r.op };
 }
 
-globalThis.handleCommand = (message: ArrayBuffer): ArrayBuffer => {
-  let out: object;
-  try {
-    out = answer(JSON.parse(decoder.decode(new Uint8Array(message))) as Request);
-  } catch (e) {
-    out = { error: String(e) };
-  }
-  return encoder.encode(JSON.stringify(out)).buffer as ArrayBuffer;
-};
+answerJsonCommands(answer);
