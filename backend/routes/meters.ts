@@ -19,7 +19,8 @@ import { apiKind, content, flags, meterParams, queryTime, refusals, text, utcTim
 import { boundaries, consumption, MAX_INTERVALS, STEPS, type Step } from '../series';
 import { METER_ROLES, type LiveStore, type Meter, type MeterRole, type ReadingStore, type RegistryStore, type SettingsStore, type StoredReading } from '../store';
 import { resolvePath, zoneOf } from './visibility';
-import { flagsOf, KINDS, range } from '../http/reading-query';
+import { KINDS, range } from '../http/reading-query';
+import { flagsOf } from '../../src/mqtt/omdp';
 import { alertSettingsOf, tariffOf } from './household-settings';
 
 export interface MeterOptions {

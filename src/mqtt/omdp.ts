@@ -56,7 +56,8 @@ function localIso(t: number, zone: string): string {
   return `${body}${offset < 0 ? '-' : '+'}${two(Math.floor(a / 60))}:${two(a % 60)}`;
 }
 
-function flagsOf(e: { kind: SeriesKind; source: string; offset: number }): string[] {
+/** A reading's flags in an OMDP MeterReading: the same on MQTT and in the backend's query and OMDP APIs. */
+export function flagsOf(e: { kind: SeriesKind; source: string; offset: number }): string[] {
   const flags: string[] = [];
   if (e.kind === 'daily') flags.push('daily');
   if (e.kind === 'demand') flags.push('on-demand');
