@@ -10,6 +10,7 @@
 // "N passed, 0 failed" with N the number of cases in its file.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -45,7 +46,7 @@ const chains = ['node', 'xs'].map(async (engine) => {
       ok = false;
       lines.push(out.trim());
     }
-    lines.push(`${passed ? 'ok  ' : 'FAIL'} --engine ${engine} ${file.slice(file.lastIndexOf('/', file.lastIndexOf('/') - 1) + 1)}: ${summary}`);
+    lines.push(`${passed ? 'ok  ' : 'FAIL'} --engine ${engine} ${basename(dirname(file))}/${basename(file)}: ${summary}`);
   }
   return lines;
 });

@@ -47,9 +47,9 @@ function check(flash: NorFlash, model: Model, floors: number[]): LogEntry[] {
   return held;
 }
 
-/** Cuts power before every step of `APPENDS` appends and checks each; returns how many wrap-arounds the ring made. */
-export function sweep(APPENDS: number): number {
-  const entries = workload(APPENDS + 200, 3);
+/** Cuts power before every step of `appends` appends and checks each; returns how many wrap-arounds the ring made. */
+export function sweep(appends: number): number {
+  const entries = workload(appends + 200, 3);
   const flash = new NorFlash(SIZE);
   const log = new ReadingLog(flash);
   const model: Model = { returned: new Map(), lastSeq: 0, acked: 0, inFlight: null, ackInFlight: 0 };
@@ -66,7 +66,7 @@ export function sweep(APPENDS: number): number {
       continued++;
       const after = new ReadingLog(copy);
       const start = after.next;
-      const more = entries.slice(APPENDS, APPENDS + 20);
+      const more = entries.slice(appends, appends + 20);
       for (const e of more) after.append(e);
       after.ack(start + 5);
       const held = new ReadingLog(copy).read(0, 1e9);
@@ -76,7 +76,7 @@ export function sweep(APPENDS: number): number {
       expect(new ReadingLog(copy).cursor).toBe(start + 5);
     }
   };
-  for (let i = 0; i < APPENDS; i++) {
+  for (let i = 0; i < appends; i++) {
     const before = log.stats().evicted;
     model.inFlight = entries[i];
     floors = [];
@@ -100,7 +100,7 @@ export function sweep(APPENDS: number): number {
   const wraps = Math.floor((evictions + 3) / 3);
   console.log(`power-cut test: ${cuts} cut points tried, ${continued} of them continued after recovery, ${evictions} sector erasures (${wraps} wrap-arounds)`);
   // Every append programs a dozen bytes or more, each a cut point.
-  expect(cuts).toBeGreaterThan(20 * APPENDS);
+  expect(cuts).toBeGreaterThan(20 * appends);
   expect(continued).toBe(Math.floor(cuts / 16));
   return wraps;
 }
